@@ -1,0 +1,3 @@
+from idconsole.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""Command-line entry: the TUI by default, headless subcommands for scripts (see DESIGN.md's contract).
+
+Handlers are imported lazily so `idconsole --demo` does not pay for modules the first screen never uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
+
+# subcommand -> "module:function"; each function takes the parsed namespace and returns an exit code
+HANDLERS = {
+    "lookup": "idconsole.headless.lookup:run",
+    "profile": "idconsole.headless.profile:run",
+    "stage": "idconsole.headless.changes_cmd:run_stage",
+    "plan": "idconsole.headless.changes_cmd:run_plan",
+    "apply": "idconsole.headless.changes_cmd:run_apply",
+    "journal": "idconsole.headless.changes_cmd:run_journal",
+    "undo": "idconsole.headless.changes_cmd:run_undo",
+    "profiles": "idconsole.headless.profiles_cmd:run",
+}
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--demo", action="store_true", help="use the embedded sandbox with demo data")
+    parser.add_argument("--profile", metavar="NAME", help="connection profile (default: the IDCONSOLE_* env)")
+    parser.add_argument("--readonly", action="store_true", help="hide and refuse every way to change data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idconsole",
+        description="Investigate and safely fix analytics user identities (Amplitude, Mixpanel).",
+    )
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("lookup", help="Amplitude mappings of one or more ids")
+    _common(p)
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--by", choices=("user", "device", "amplitude", "search"), default="user")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("profile", help="a user's profile (Amplitude or Mixpanel)")
+    _common(p)
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--device", action="store_true", help="ID is a device id")
+    p.add_argument("--recs", metavar="REC_ID,...", help="recommendation ids to include")
+    p.add_argument("--vendor", choices=("amplitude", "mixpanel"), default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("stage", help="stage a change (nothing is sent)")
+    _common(p)
+    stage = p.add_subparsers(dest="stage_command", metavar="KIND", required=True)
+    s = stage.add_parser("map", help="map USER into GLOBAL")
+    s.add_argument("user")
+    s.add_argument("global_user")
+    s = stage.add_parser("unmap", help="remove USER's mapping")
+    s.add_argument("user")
+    s = stage.add_parser("set", help="identify: user property operations")
+    s.add_argument("user")
+    s.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    s.add_argument("--op", default="$set", help="$set, $setOnce, $add, $append, $prepend, $unset, ...")
+    s = stage.add_parser("mp-identify", help="Mixpanel: link an anonymous id to an identified id")
+    s.add_argument("anon")
+    s.add_argument("identified")
+    s = stage.add_parser("mp-alias", help="Mixpanel: create alias ALIAS for DISTINCT")
+    s.add_argument("alias")
+    s.add_argument("distinct")
+    s = stage.add_parser("mp-merge", help="Mixpanel: merge two ids (irreversible)")
+    s.add_argument("a")
+    s.add_argument("b")
+    s = stage.add_parser("import", help="import changes from CSV: op,user_id,global_user_id[,key,value]")
+    s.add_argument("file")
+    s = stage.add_parser("list", help="the staged changes")
+    s.add_argument("--json", action="store_true")
+    s = stage.add_parser("drop", help="drop staged change N")
+    s.add_argument("n", type=int)
+    stage.add_parser("clear", help="drop every staged change")
+    for s in stage.choices.values():
+        _common(s)
+
+    p = sub.add_parser("plan", help="what the staged changes would do and send")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("apply", help="send the staged changes")
+    _common(p)
+    p.add_argument("--yes", action="store_true", help="confirm: I have read the plan")
+    p.add_argument("--allow-irreversible", action="store_true", help="also confirm irreversible changes")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("journal", help="what was sent")
+    _common(p)
+    p.add_argument("action", nargs="?", choices=("show",), help="show one entry")
+    p.add_argument("entry_id", nargs="?", metavar="ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("undo", help="stage the inverse of a journal entry")
+    _common(p)
+    p.add_argument("entry_id", metavar="ID")
+
+    p = sub.add_parser("profiles", help="connection profiles")
+    _common(p)
+    prof = p.add_subparsers(dest="profiles_command", metavar="ACTION", required=True)
+    prof.add_parser("list", help="the saved profiles and where their secrets live")
+    for name, text in (("add", "add a profile (secrets from a prompt or the environment)"),
+                       ("remove", "remove a profile and its secrets"),
+                       ("test", "check a profile's credentials against the service")):
+        s = prof.add_parser(name, help=text)
+        s.add_argument("name")
+        if name == "add":
+            s.add_argument("--vendor", action="append", choices=("amplitude", "mixpanel"))
+            s.add_argument("--region", choices=("us", "eu", "in"), default="us")
+            s.add_argument("--base-url")
+            s.add_argument("--sa-username")
+            s.add_argument("--project-id")
+            s.add_argument("--merge-mode", choices=("original", "simplified"), default="original")
+    for s in prof.choices.values():
+        _common(s)
+
+    p = sub.add_parser("sandbox", help="the API emulator")
+    p.add_argument("sandbox_command", choices=("serve",))
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _load(target: str):
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # `sandbox serve` owns its flags; hand them over untouched
+    if args[:2] == ["sandbox", "serve"]:
+        from idconsole.sandbox.serve import main as serve_main
+
+        return serve_main(args[2:])
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    if ns.command is None:
+        return _load("idconsole.tui.run:run")(ns)
+    from idconsole.headless.errors import run_reporting_errors
+
+    return run_reporting_errors(_load(HANDLERS[ns.command]), ns)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
