@@ -1,0 +1,1 @@
+"""idconsole benchmarks: `python -m benchmarks.run` (see benchmarks/README.md). Not tests."""

@@ -1,0 +1,423 @@
+"""Shared benchmark plumbing: results, machine facts, isolated dirs, a sandbox subprocess, pty runs.
+
+Nothing here asserts on time: benchmarks report figures, `run.py` compares them with targets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+PYTHON = sys.executable
+
+
+# --- results -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    benchmark: str
+    metric: str
+    value: float | None
+    unit: str = ""
+    baseline: float | None = None       # measured in the same run (or computed ideal), same unit
+    baseline_label: str = ""
+    target: str = ""                    # human text, e.g. "<= 1.5x"
+    met: bool | None = None             # None: informational, no target
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.value is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+@dataclass
+class Result:
+    name: str
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def add(self, *args: Any, **kwargs: Any) -> Row:
+        row = Row(self.name, *args, **kwargs)
+        self.rows.append(row)
+        return row
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "seconds": round(self.seconds, 2),
+            "error": self.error,
+            "rows": [{**asdict(r), "ratio": r.ratio} for r in self.rows],
+            "details": self.details,
+        }
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: Sequence[float]) -> str:
+    """min..max as text, for the notes column."""
+    return f"{min(values):.3g}..{max(values):.3g}" if values else ""
+
+
+def log(*parts: Any) -> None:
+    """Progress goes to stderr; the table goes to stdout."""
+    print(*parts, file=sys.stderr, flush=True)
+
+
+# --- the machine -------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    try:
+        from importlib.metadata import version
+
+        textual_version = version("textual")
+        httpx_version = version("httpx")
+    except Exception:  # noqa: BLE001 - informational only
+        textual_version = httpx_version = "?"
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": cpu,
+        "cores": f"{os.cpu_count()} (usable {affinity})",
+        "ram": ram,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "textual": textual_version,
+        "httpx": httpx_version,
+    }
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return rev + (" (+uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+# --- isolation ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def isolated_env(extra: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """An environment whose XDG dirs (config/state/cache/data) live in a fresh temp dir, and with no
+    IDCONSOLE_* variable or keyring leaking in from the developer's own setup."""
+    tmp = Path(tempfile.mkdtemp(prefix="idconsole-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDCONSOLE_")}
+    for name in ("CONFIG", "STATE", "CACHE", "DATA", "RUNTIME"):
+        d = tmp / name.lower()
+        d.mkdir(mode=0o700)
+        env[f"XDG_{name}_HOME" if name != "RUNTIME" else "XDG_RUNTIME_DIR"] = str(d)
+    env["HOME"] = str(tmp / "home")
+    (tmp / "home").mkdir()
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # start-up is measured with warm .pyc caches
+    env.update(extra or {})
+    try:
+        yield env
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- the sandbox as a real HTTP server ---------------------------------------------------------------
+
+LISTEN_RE = re.compile(r"idconsole sandbox listening on (http://\S+)")
+
+
+class Sandbox:
+    """`idconsole sandbox serve --port 0 ...` in a subprocess on 127.0.0.1; `.url` once it listens."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> None:
+        self.args = list(args)
+        self.env = env
+        self.timeout = timeout
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self._lines: list[str] = []
+
+    def start(self) -> Sandbox:
+        cmd = [PYTHON, "-m", "idconsole", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0", *self.args]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+        found: list[str] = []
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                if len(self._lines) < 200:
+                    self._lines.append(line.rstrip())
+                m = LISTEN_RE.search(line)
+                if m and not found:
+                    found.append(m.group(1))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        ready.wait(self.timeout)
+        if not found:
+            self.stop()
+            raise RuntimeError(f"sandbox did not start: {' '.join(cmd[1:])}\n" + "\n".join(self._lines[-30:]))
+        self.url = found[0].rstrip("/")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # control routes (plain urllib: no dependency on the code being measured)
+    def _call(self, method: str, path: str, body: Any = None, timeout: float = 60.0) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"content-type": "application/json"} if data else {})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - 127.0.0.1 only
+            raw = resp.read()
+        return json.loads(raw) if raw.strip() else None
+
+    def state(self) -> Any:
+        return self._call("GET", "/_sandbox/state")
+
+    def requests(self) -> list[dict[str, Any]]:
+        data = self._call("GET", "/_sandbox/requests")
+        if isinstance(data, dict):
+            for key in ("requests", "log", "entries", "items"):
+                if isinstance(data.get(key), list):
+                    return data[key]
+        return list(data or [])
+
+    def reset(self) -> Any:
+        return self._call("POST", "/_sandbox/reset", {})
+
+    def seed_mappings(self, pairs: Sequence[tuple[str, str]]) -> Any:
+        return self._call("POST", "/_sandbox/users", {"mappings": [list(p) for p in pairs]})
+
+    def output(self) -> str:
+        return "\n".join(self._lines)
+
+
+def request_path(entry: dict[str, Any]) -> str:
+    for key in ("path", "route", "url"):
+        if isinstance(entry.get(key), str):
+            return entry[key].split("?", 1)[0]
+    return ""
+
+
+def request_status(entry: dict[str, Any]) -> int | None:
+    for key in ("status", "status_code", "code"):
+        if isinstance(entry.get(key), int):
+            return entry[key]
+    return None
+
+
+def request_method(entry: dict[str, Any]) -> str:
+    return str(entry.get("method", "")).upper()
+
+
+# --- pseudo-terminal runs ----------------------------------------------------------------------------
+
+ANSI_RE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
+
+
+def strip_ansi(data: bytes) -> str:
+    return ANSI_RE.sub(b"", data).decode("utf-8", "replace")
+
+
+@dataclass
+class PtyRun:
+    ok: bool
+    first_output_s: float | None       # first byte from the child (the interpreter + imports are done)
+    marker_s: float | None             # the chunk that completed the marker text
+    frame_end_s: float | None          # last byte of the burst holding the marker (then `quiet_s` of silence)
+    total_bytes: int
+    exit_code: int | None
+    tail: str = ""
+
+
+def run_in_pty(
+    argv: Sequence[str],
+    *,
+    markers: Sequence[str],
+    env: dict[str, str],
+    cols: int = 120,
+    rows: int = 40,
+    quiet_s: float = 0.15,
+    timeout_s: float = 30.0,
+    quit_keys: bytes = b"\x11",
+    cwd: Path = REPO,
+) -> PtyRun:
+    """Start `argv` on a fresh pty of cols x rows and time its first full frame.
+
+    The frame is "full" when every one of `markers` has been drawn (searched in the output with escape
+    sequences stripped) and the output then stays silent for `quiet_s` (the end of that frame's burst;
+    a cursor blink is 0.5 s away). Times are from just before the spawn. Then `quit_keys` is typed.
+    """
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = dict(env, TERM="xterm-256color", COLORTERM="truecolor", COLUMNS=str(cols), LINES=str(rows))
+    env.pop("TEXTUAL", None)  # no devtools
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+                            start_new_session=True, close_fds=True)
+    os.close(slave)
+    buf = bytearray()
+    first = marker_t = last_t = None
+    deadline = t0 + timeout_s
+    pending = [m.encode() for m in markers]
+    try:
+        while True:
+            now = time.perf_counter()
+            if now > deadline:
+                break
+            wait = 0.05 if marker_t is None else max(0.0, min(deadline, (last_t or now) + quiet_s) - now)
+            r, _, _ = select.select([master], [], [], wait)
+            if not r:
+                if marker_t is not None and time.perf_counter() - (last_t or 0) >= quiet_s:
+                    break
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 1 << 16)
+            except OSError:
+                break
+            if not data:
+                break
+            t = time.perf_counter() - t0
+            if first is None:
+                first = t
+            buf += data
+            last_t = t + t0 if marker_t is not None else None
+            if marker_t is None:
+                # search a recent window of the stripped text for every marker
+                text = strip_ansi(bytes(buf[-400_000:])).encode()
+                if all(m in text for m in pending):
+                    marker_t = t
+                    last_t = t + t0
+        frame_end = (last_t - t0) if (marker_t is not None and last_t is not None) else None
+        # quit, then drain so the child never blocks on a full pty
+        with contextlib.suppress(OSError):
+            os.write(master, quit_keys)
+        end = time.perf_counter() + 5
+        while proc.poll() is None and time.perf_counter() < end:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                try:
+                    if not os.read(master, 1 << 16):
+                        break
+                except OSError:
+                    break
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(3)
+    finally:
+        os.close(master)
+    return PtyRun(
+        ok=marker_t is not None,
+        first_output_s=first,
+        marker_s=marker_t,
+        frame_end_s=frame_end,
+        total_bytes=len(buf),
+        exit_code=proc.returncode,
+        tail="" if marker_t is not None else strip_ansi(bytes(buf[-3000:]))[-1500:],
+    )
+
+
+# --- subprocess JSON workers -------------------------------------------------------------------------
+
+
+def run_worker(module: str, args: Sequence[str], *, env: dict[str, str], timeout: float = 110.0) -> dict[str, Any]:
+    """Run `python -m module args...` and parse the last stdout line as JSON (its own figures: RSS etc.)."""
+    proc = subprocess.run([PYTHON, "-m", module, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{module} exited {proc.returncode}\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM, else ru_maxrss) in MiB."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def quick() -> bool:
+    """`run.py --quick`: fewer repetitions."""
+    return os.environ.get("IDCONSOLE_BENCH_QUICK") == "1"
