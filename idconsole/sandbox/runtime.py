@@ -1,0 +1,49 @@
+"""The live sandbox (`app.state.sandbox`): config, state, rate windows, faults and request log.
+
+`reset()` rebuilds all of it from the initial data, so read `sandbox.state` afresh after a reset.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from idconsole.sandbox.config import SandboxConfig
+from idconsole.sandbox.faults import FaultPlan
+from idconsole.sandbox.limits import RollingWindow
+from idconsole.sandbox.requestlog import RequestLog
+from idconsole.sandbox.state import SandboxState
+
+
+def initial_data(config: SandboxConfig) -> dict[str, Any]:
+    """`--data FILE` replaces the demo data; `demo_data=False` starts empty."""
+    if config.data_file:
+        return json.loads(Path(config.data_file).read_text(encoding="utf-8"))
+    if config.demo_data:
+        from idconsole.sandbox import demo
+
+        return demo.build()
+    return {}
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self._initial = initial_data(config)
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = SandboxState()
+        self.state.load(copy.deepcopy(self._initial))
+        cfg = self.config
+        self.limits: dict[str, RollingWindow] = {
+            "usermap": RollingWindow(*cfg.usermap_rate),
+            "usersearch": RollingWindow(*cfg.usersearch_rate),
+            "profile": RollingWindow(*cfg.profile_rate),
+        }
+        if cfg.engage_rate is not None:
+            self.limits["engage"] = RollingWindow(*cfg.engage_rate)
+        self.faults = FaultPlan(cfg.fail_rate, cfg.seed)
+        self.log = RequestLog()
