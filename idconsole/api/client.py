@@ -1,13 +1,17 @@
-"""The one shared client: one httpx.AsyncClient per connection, shared rate budgets. (Contract stub.)"""
+"""The one shared client: one httpx.AsyncClient per connection, shared rate budgets."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from idconsole.api.amplitude import AmplitudeApi
+from idconsole.api.hosts import Hosts, resolve_hosts
 from idconsole.api.mixpanel import MixpanelApi
+from idconsole.api.ratelimit import DEFAULT_LIMITS, RollingBudget, owner_hash, shared_budget
+from idconsole.api.transport import DEFAULT_POOL, DEFAULT_TIMEOUT, Redactor, RetryPolicy, Transport
 from idconsole.config.connection import Connection
 
 
@@ -20,22 +24,89 @@ class BudgetStatus:
 
 
 class ApiClient:
-    """`ApiClient(connection, transport=None)`; `transport` lets the demo/tests use httpx.ASGITransport."""
+    """`ApiClient(connection, transport=None)`; `transport` lets the demo/tests use httpx.ASGITransport.
+
+    Optional tuning: `limits={"usermap": (3000, 3.0)}` overrides a budget (for a sandbox started with
+    `--usermap-rate 3000/3`), `retry=RetryPolicy.fast()` shrinks backoff, `timeout` (seconds or
+    httpx.Timeout) replaces the default timeouts.
+    """
 
     amplitude: AmplitudeApi
     mixpanel: MixpanelApi
 
-    def __init__(self, connection: Connection, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        raise NotImplementedError
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: Mapping[str, tuple[int, float]] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> None:
+        unknown = set(limits or {}) - set(DEFAULT_LIMITS)
+        if unknown:
+            raise ValueError(f"unknown budget families: {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
+        self.connection = connection
+        self.hosts: Hosts = resolve_hosts(connection.region, connection.base_url)
+        self._limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+            limits=DEFAULT_POOL,
+            follow_redirects=False,   # a redirect could carry our Authorization header elsewhere
+            headers={"User-Agent": "idconsole/0.1"},
+        )
+        self.transport = Transport(self._http, policy=retry, redact=Redactor(_secrets(connection)))
+        self._budgets = self._make_budgets()
+        self.amplitude = AmplitudeApi(connection.amplitude, self.transport, self.hosts, self._budgets,
+                                      region=connection.region)
+        self.mixpanel = MixpanelApi(connection.mixpanel, self.transport, self.hosts, self._budgets.get("mixpanel"),
+                                    region=connection.region)
+
+    def __repr__(self) -> str:
+        return f"ApiClient(profile={self.connection.name!r}, region={self.connection.region!r})"
+
+    def _make_budgets(self) -> dict[str, RollingBudget]:
+        """Budgets are keyed by host + a hash of the credential, so clients on one project share them."""
+        conn, hosts, out = self.connection, self.hosts, {}
+        amp = conn.amplitude
+        if amp is not None:
+            who = amp.api_key.reveal() if amp.api_key else ""
+            for family, host in (("usermap", hosts.usermap), ("usersearch", hosts.analytics),
+                                 ("profile", hosts.profile or "")):
+                out[family] = shared_budget(family, owner_hash(family, host, who), *self._limits[family])
+        mp = conn.mixpanel
+        if mp is not None:
+            who = mp.token.reveal() if mp.token else str(mp.project_id or "")
+            out["mixpanel"] = shared_budget("mixpanel", owner_hash("mixpanel", hosts.mp_ingest, who),
+                                            *self._limits["mixpanel"])
+        return out
 
     def budgets(self) -> list[BudgetStatus]:
-        raise NotImplementedError
+        """What each shared budget has left now, for the status bar (vendors of this profile only)."""
+        return [BudgetStatus(b.family, b.limit, b.window_s, b.remaining()) for b in self._budgets.values()
+                if not (b.family == "profile" and self.hosts.profile is None)]
+
+    def budget(self, family: str) -> RollingBudget:
+        """The shared budget of one family (KeyError if this profile has no such vendor)."""
+        return self._budgets[family]
 
     async def aclose(self) -> None:
-        raise NotImplementedError
+        await self._http.aclose()
 
     async def __aenter__(self) -> ApiClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _secrets(connection: Connection) -> list:
+    """Every secret of the connection, for scrubbing server text (kept as Secret objects, not strings)."""
+    out: list = []
+    if connection.amplitude is not None:
+        out += [connection.amplitude.api_key, connection.amplitude.secret_key]
+    if connection.mixpanel is not None:
+        mp = connection.mixpanel
+        out += [mp.token, mp.api_secret, mp.sa_secret]
+    return [s for s in out if s is not None]

@@ -1,0 +1,341 @@
+"""The one place that sends HTTP: retries with backoff and jitter, 429 handling, auth errors, redaction.
+
+Rules (API.md "What every call must survive"):
+- connection errors, timeouts, 5xx -> exponential backoff with full jitter, then Unavailable;
+- 429 -> honour Retry-After (seconds or HTTP date), else back off; then Throttled;
+- 401/403 -> AuthError naming the credential; every other status goes back to the caller, never retried;
+- a non-idempotent call is retried only when it cannot have reached the server (connect errors) or the
+  server refused it (429); otherwise UnknownOutcome.
+Errors are raised outside the `except` blocks so no httpx exception (which holds the request and its
+headers) is chained to them, and every piece of server text is passed through the redactor first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from idconsole.api.errors import (
+    AuthError,
+    BadInput,
+    IdConsoleError,
+    ServerRejected,
+    Throttled,
+    Unavailable,
+    UnknownOutcome,
+    shorten,
+)
+from idconsole.api.ratelimit import RollingBudget, Sleep
+from idconsole.config.secret import Secret
+
+log = logging.getLogger("idconsole.api")
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=30.0)
+DEFAULT_POOL = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5            # total tries per call, the first included
+    base_delay: float = 0.25     # backoff: uniform(0, min(max_delay, base_delay * 2**retry))
+    max_delay: float = 8.0
+    throttle_first: float = 1.0  # 429 without Retry-After on a call with no budget: first hold ...
+    throttle_cap: float = 60.0   # ... doubling up to this
+    max_retry_after: float = 120.0  # a longer Retry-After is not slept through: Throttled at once
+    #: scales every 429 hold chosen without Retry-After (Mixpanel 2 s -> 60 s, identify 15 s); tests shrink it
+    hold_scale: float = 1.0
+
+    @classmethod
+    def fast(cls, attempts: int = 3) -> RetryPolicy:
+        """Tiny delays for tests and benchmarks against the sandbox."""
+        return cls(attempts=attempts, base_delay=0.001, max_delay=0.01, max_retry_after=5.0, hold_scale=0.005)
+
+
+@dataclass
+class Call:
+    """One logical request. `path` (no query) is all that reaches logs and messages."""
+
+    method: str
+    url: str
+    path: str
+    service: str                      # "Amplitude user search", for messages
+    credential: str                   # "the API key / secret key pair": named in AuthError, never its value
+    params: list[tuple[str, str]] | None = None
+    data: dict[str, str] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    idempotent: bool = True
+    why_not_idempotent: str = ""      # "it contains $add", for UnknownOutcome
+    budget: RollingBudget | None = None
+    throttle_first: float | None = None   # override of the 429 hold when there is no budget (identify: 15 s)
+    auth_message: str = ""            # "Amplitude rejected the API key / secret key pair"
+    auth_hint: str = ""
+
+
+class Redactor:
+    """Replaces every secret (and the Basic-auth encodings built from them) in server text."""
+
+    def __init__(self, secrets: Iterable[Secret | None] = ()) -> None:
+        self._secrets = [s for s in secrets if s]
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+    def __call__(self, text: str) -> str:
+        import base64
+
+        values = [s.reveal() for s in self._secrets if s and len(s.reveal()) >= 3]
+        forms = set(values)
+        for a in values + [""]:
+            for b in values + [""]:
+                if a or b:
+                    forms.add(base64.b64encode(f"{a}:{b}".encode()).decode())
+        for form in sorted(forms, key=len, reverse=True):
+            if form and form in text:
+                text = text.replace(form, "***")
+        return text
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished response, decoupled from httpx (it never carries the request or its headers)."""
+
+    status: int
+    text: str
+    headers: dict[str, str]
+    service: str
+    path: str
+    redact: Redactor
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def snippet(self, limit: int = 200) -> str:
+        return shorten(self.redact(self.text), limit) or "(empty body)"
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            raise self.unexpected("not JSON") from None
+
+    def unexpected(self, detail: str) -> ServerRejected:
+        return ServerRejected(
+            f"{self.service}: unexpected response (HTTP {self.status}, {detail}): {self.snippet()}",
+            status=self.status,
+            reason=detail,
+        )
+
+    @contextmanager
+    def parsing(self) -> Iterator[None]:
+        """Any shape surprise while reading this reply becomes ServerRejected, never KeyError."""
+        failure: str | None = None
+        try:
+            yield
+        except IdConsoleError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            failure = shorten(self.redact(str(exc)) or type(exc).__name__, 120)
+        if failure is not None:
+            raise self.unexpected(failure)
+
+
+class Transport:
+    """Wraps the profile's single httpx.AsyncClient."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        policy: RetryPolicy | None = None,
+        redact: Redactor | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._http = http
+        self.policy = policy or RetryPolicy()
+        self.redact = redact or Redactor()
+        self._sleep = sleep
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"Transport(attempts={self.policy.attempts})"
+
+    async def send(self, call: Call) -> Reply:
+        policy = self.policy
+        attempt = 0
+        throttle_strikes = 0
+        while True:
+            attempt += 1
+            last = attempt >= policy.attempts
+            failure: str | None = None
+            delivered = False
+            response: httpx.Response | None = None
+            unbuildable = False
+            started = time.monotonic()
+            try:
+                response = await self._http.request(
+                    call.method, call.url, params=tuple(call.params or ()), data=call.data, content=call.content,
+                    headers=call.headers,
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                failure = _describe(exc)          # never left this machine: safe to retry
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                failure, delivered = _describe(exc), True
+            except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
+                failure, unbuildable = type(exc).__name__, True
+            except httpx.HTTPError as exc:     # decoding errors and the like: the request went out
+                failure, delivered = _describe(exc), True
+            if unbuildable:
+                raise BadInput(f"{call.service}: could not build the request ({failure}).")
+
+            if failure is not None:
+                log.warning("%s %s failed: %s (attempt %d/%d)", call.method, call.path, failure,
+                            attempt, policy.attempts)
+                if delivered and not call.idempotent:
+                    raise self._unknown(call, failure)
+                if last:
+                    raise Unavailable(
+                        f"{call.service} is unreachable: {failure} after {attempt} attempts.",
+                        hint="Check the network or the base URL, then try again.",
+                    )
+                await self._sleep(self._backoff(attempt))
+                continue
+
+            assert response is not None
+            reply = Reply(
+                status=response.status_code,
+                text=response.text,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                service=call.service,
+                path=call.path,
+                redact=self.redact,
+            )
+            log.debug("%s %s -> %d (%.2f s)", call.method, call.path, reply.status, time.monotonic() - started)
+
+            if reply.status in (401, 403):
+                said = call.auth_message or f"{call.service} rejected {call.credential}"
+                raise AuthError(
+                    f"{said} (HTTP {reply.status}).",
+                    credential=call.credential,
+                    hint=call.auth_hint or "Check the credentials of this profile.",
+                    status=reply.status,
+                )
+            if reply.status == 429:
+                retry_after = parse_retry_after(reply.headers.get("retry-after"))
+                if retry_after is not None and retry_after > policy.max_retry_after:
+                    self._hold(call, retry_after)
+                    raise self._throttled(call, retry_after, attempt)
+                wait = self._throttle_wait(call, retry_after, throttle_strikes)
+                throttle_strikes += 1
+                log.warning("%s %s throttled (HTTP 429), waiting %.2f s (attempt %d/%d)",
+                            call.method, call.path, wait, attempt, policy.attempts)
+                if last:
+                    raise self._throttled(call, retry_after, attempt)
+                await self._sleep(wait)
+                continue
+            if reply.status >= 500:
+                failure = f"HTTP {reply.status}"
+                log.warning("%s %s -> %d (attempt %d/%d)", call.method, call.path, reply.status,
+                            attempt, policy.attempts)
+                if not call.idempotent:
+                    raise self._unknown(call, f"the server answered HTTP {reply.status}")
+                if last:
+                    raise Unavailable(
+                        f"{call.service} kept failing (HTTP {reply.status}) after {attempt} attempts: "
+                        f"{reply.snippet(120)}",
+                        hint="The service may be down; try again later.",
+                    )
+                await self._sleep(self._backoff(attempt))
+                continue
+            if call.budget is not None and reply.ok:
+                call.budget.succeeded()
+            return reply
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform(0, min(cap, base * 2**(attempt-1)))."""
+        p = self.policy
+        return self._rng.uniform(0.0, min(p.max_delay, p.base_delay * (2 ** (attempt - 1))))
+
+    def _throttle_wait(self, call: Call, retry_after: float | None, strikes: int) -> float:
+        if call.budget is not None:
+            # the shared budget holds every caller back, not just this one (adaptive, per family)
+            if retry_after is not None:
+                return call.budget.throttled(retry_after)
+            return call.budget.throttled(None, scale=self.policy.hold_scale)
+        if retry_after is not None:
+            return retry_after
+        p = self.policy
+        first = call.throttle_first if call.throttle_first is not None else p.throttle_first
+        base = min(p.throttle_cap, first * (2 ** strikes))
+        return min(p.throttle_cap, base * self._rng.uniform(1.0, 1.25)) * p.hold_scale
+
+    def _hold(self, call: Call, seconds: float) -> None:
+        if call.budget is not None:
+            call.budget.throttled(seconds)
+
+    def _throttled(self, call: Call, retry_after: float | None, attempt: int) -> Throttled:
+        when = f" Retry after {retry_after:.0f} s." if retry_after is not None else ""
+        return Throttled(
+            f"{call.service} is throttling requests (HTTP 429) after {attempt} attempts.{when}",
+            retry_after=retry_after,
+            hint="Wait and try again; nothing from this request was applied.",
+        )
+
+    def _unknown(self, call: Call, failure: str) -> UnknownOutcome:
+        why = f" because {call.why_not_idempotent}" if call.why_not_idempotent else ""
+        return UnknownOutcome(
+            f"{call.method} {call.path} may or may not have been applied ({failure}); "
+            f"it was not retried{why}.",
+            hint="Check the current state before sending it again.",
+        )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Retry-After is either seconds or an HTTP date. Garbage means "not given"."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, seconds)
+
+
+def _describe(exc: Exception) -> str:
+    """A short cause without the request: httpx messages name the URL at most, never headers or bodies."""
+    kinds = {
+        httpx.ConnectTimeout: "connect timeout",
+        httpx.ReadTimeout: "read timeout",
+        httpx.WriteTimeout: "write timeout",
+        httpx.PoolTimeout: "too many requests in flight (pool timeout)",
+        httpx.ConnectError: "connection failed",
+        httpx.RemoteProtocolError: "connection closed by the server",
+        httpx.ReadError: "connection reset",
+        httpx.WriteError: "connection reset while sending",
+    }
+    for kind, text in kinds.items():
+        if isinstance(exc, kind):
+            return text
+    return type(exc).__name__
