@@ -1,0 +1,186 @@
+"""The application shell: one Workspace, global keys, the screen stack. Screens do the work.
+
+Contract for screens (reach the app as `self.app`):
+
+- `app.workspace` — the active `Workspace`, or None before a connection is chosen.
+- `app.readonly` — True when nothing may change data (`--readonly` or a read-only workspace).
+- `app.check_writable(what)` — False (and tells the user why) when read-only; call it first in
+  every action that changes data. `bindings.WriteActionsGuard` hides such bindings.
+- `app.set_workspace(ws)` — switch profile: closes the old client, shows the main screen.
+- `app.show_error(exc, context=...)` — the error router (`idconsole.tui.errors`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
+
+from idconsole.tui.bindings import APP_BINDINGS
+from idconsole.tui.commands import IdConsoleCommands
+from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    import httpx
+
+    from idconsole.workspace import Workspace
+
+
+class PlaceholderScreen(Screen):
+    """Stands in for the lookup screen while that module does not exist (partial checkouts)."""
+
+    HELP = "The lookup screen is not available in this build."
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("The lookup screen is not available in this build.", id="placeholder")
+        yield StatusBar()
+        yield Footer()
+
+
+class IdConsoleApp(App[int]):
+    """`IdConsoleApp(workspace, readonly=False)`; `workspace=None` starts on the Connections screen."""
+
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "idconsole"
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    COMMANDS: ClassVar = {IdConsoleCommands}
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        *,
+        readonly: bool = False,
+        notice: str = "",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        #: the httpx transport for every connection opened from the TUI (None: the network);
+        #: tests pass an ASGITransport over the in-process sandbox
+        self.transport = transport
+        self._readonly = readonly
+        #: a message to show once the first screen is up (e.g. why a profile could not be opened)
+        self._notice = notice
+        self._update_titles()
+
+    # --- the contract -----------------------------------------------------------------------------
+
+    @property
+    def readonly(self) -> bool:
+        return self._readonly or bool(self.workspace is not None and self.workspace.readonly)
+
+    def check_writable(self, what: str = "This action") -> bool:
+        """True if data may be changed; otherwise say why and return False."""
+        if not self.readonly:
+            return True
+        self.notify(
+            f"{what} would change data, and this session is read-only (--readonly).",
+            title="Read-only",
+            severity="warning",
+            markup=False,
+        )
+        return False
+
+    def set_workspace(self, workspace: Workspace | None) -> None:
+        """Make `workspace` the active one, close the previous one, and show the main screen."""
+        old = self.workspace
+        self.workspace = workspace
+        self._update_titles()
+        self._show_main_screen()
+        if old is not None and old is not workspace:
+            self.run_worker(_close(old), group="workspace", exit_on_error=False)
+
+    def show_error(self, exc: BaseException, *, context: str = "") -> None:
+        show_error(self, exc, context=context)
+
+    # --- screens ----------------------------------------------------------------------------------
+
+    # The stack is [Textual's blank default screen, the main screen, dialogs...]: the main screen
+    # (Lookup, or Connections without a workspace) is the bottom one a user can see.
+
+    def _show_main_screen(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(self._main_screen())
+
+    def _main_screen(self) -> Screen:
+        if self.workspace is None:
+            from idconsole.tui.screens.connections import ConnectionsScreen
+
+            return ConnectionsScreen()
+        try:
+            from idconsole.tui.screens.lookup import LookupScreen
+        except ModuleNotFoundError as exc:
+            if exc.name != "idconsole.tui.screens.lookup":
+                raise
+            return PlaceholderScreen()
+        return LookupScreen()
+
+    def _update_titles(self) -> None:
+        if self.workspace is None:
+            self.sub_title = "no connection"
+            return
+        connection = self.workspace.connection
+        parts = [connection.name, connection.region.upper()]
+        if self.readonly:
+            parts.append("read-only")
+        self.sub_title = " · ".join(parts)
+
+    def on_mount(self) -> None:
+        self._show_main_screen()
+        if self._notice:
+            self.notify(self._notice, title="Could not open the profile", severity="error", markup=False,
+                        timeout=15)
+
+    async def on_unmount(self) -> None:
+        if self.workspace is not None:
+            await _close(self.workspace)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        route_worker_error(event)
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from idconsole.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_connections(self) -> None:
+        from idconsole.tui.screens.connections import ConnectionsScreen
+
+        for screen in self.screen_stack[1:]:
+            if isinstance(screen, ConnectionsScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(ConnectionsScreen())
+
+    def action_open_demo(self) -> None:
+        from idconsole.workspace import Workspace
+
+        try:
+            workspace = Workspace.demo(readonly=self._readonly)
+        except Exception as exc:  # the router shows it; the app stays where it was
+            self.show_error(exc, context="Demo")
+            return
+        self.set_workspace(workspace)
+
+    async def action_back(self) -> None:
+        if len(self.screen_stack) > 2:  # never below the main screen
+            self.pop_screen()
+
+
+async def _close(workspace: Workspace) -> None:
+    try:
+        await workspace.aclose()
+    except NotImplementedError:  # the api client is still a contract stub
+        return

@@ -1,0 +1,43 @@
+"""Key bindings shared by the whole console, each with an id so a user keymap can remap it
+(`app.set_keymap({"app.help": "f2"})`), and the read-only guard for actions that change data.
+
+Binding ids are `<scope>.<action>`: `app.*` here, `connections.*`, `lookup.*`, ... on the screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+
+APP_BINDINGS: list[BindingType] = [
+    Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Keys and how-to for this screen"),
+    # show=False: the Footer already shows the palette key at its right end
+    Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False,
+            tooltip="Every action of this screen, searchable"),
+    Binding("ctrl+o", "connections", "Connections", id="app.connections",
+            tooltip="Connection profiles: add, edit, test, open"),
+    Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit idconsole"),
+    # ctrl+q quits from anywhere, even while typing; `q` gives way to text inputs
+    Binding("ctrl+q", "quit", "Quit", id="app.force_quit", priority=True, show=False),
+    Binding("escape", "back", "Back", id="app.back", show=False, tooltip="Close this screen"),
+]
+
+
+class WriteActionsGuard:
+    """Mixin for screens (before `Screen` in the bases): actions named in `WRITE_ACTIONS` are hidden
+    from the footer, the help and the palette, and refused, while the app is read-only.
+
+        class LookupScreen(WriteActionsGuard, Screen):
+            WRITE_ACTIONS = frozenset({"stage_map", "stage_unmap"})
+
+    Actions should still start with `if not self.app.check_writable(): return` (defence in depth).
+    """
+
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        app: Any = self.app  # type: ignore[attr-defined]
+        if action in self.WRITE_ACTIONS and getattr(app, "readonly", False):
+            return False
+        return super().check_action(action, parameters)  # type: ignore[misc]

@@ -1,0 +1,103 @@
+"""One line at the bottom of every main screen: profile, region, READ-ONLY, rate budgets, staged changes.
+
+Self-contained: it reads `self.app.workspace` (and `self.app.readonly`) and refreshes itself once a
+second; call `refresh_status()` after something changed to show it at once. Compose it as `StatusBar()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+from idconsole.tui.text import literal
+
+#: budget family -> the short label shown; families not listed are shown by their own name
+BUDGET_LABELS = {"usermap": "usermap", "usersearch": "search", "profile": "profile", "mixpanel": "mixpanel"}
+SEPARATOR = Content(" │ ")
+
+
+def staged_count(workspace: Any) -> int | None:
+    """How many changes are staged, or None while the staged set cannot be read (not built yet, bad file)."""
+    try:
+        return len(workspace.staged)
+    except (ImportError, NotImplementedError):
+        return None
+    except Exception:  # a damaged staged.json must not take the status line down; the screens report it
+        return None
+
+
+def budget_parts(workspace: Any) -> list[Content]:
+    try:
+        budgets = workspace.client.budgets()
+    except (NotImplementedError, AttributeError):
+        return []
+    parts = []
+    for budget in budgets:
+        label = BUDGET_LABELS.get(budget.family, budget.family)
+        low = budget.limit and budget.remaining < max(1, budget.limit // 10)
+        parts.append(
+            Content.assemble(
+                (f"{label} ", "dim"),
+                (f"{budget.remaining}/{budget.limit}", "bold $error" if low else ""),
+            )
+        )
+    return parts
+
+
+class StatusBar(Static):
+    """`StatusBar()`; `refresh_status()` redraws it now."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        /* above the Footer, which docks to the same edge */
+        margin-bottom: 1;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, *, id: str | None = "status-bar", classes: str | None = None) -> None:
+        super().__init__("", id=id, classes=classes, markup=False)
+        self._shown: Content | None = None
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_status)
+
+    def status_content(self) -> Content:
+        app: Any = self.app
+        workspace = getattr(app, "workspace", None)
+        readonly = bool(getattr(app, "readonly", False))
+        parts: list[Content] = []
+        if workspace is None:
+            parts.append(Content.styled("no connection", "bold"))
+        else:
+            connection = workspace.connection
+            name = literal(connection.name, style="bold")
+            if getattr(workspace, "is_demo", False):
+                name = Content.assemble(name, (" (sandbox)", "dim"))
+            parts.append(name)
+            parts.append(Content(connection.region.upper()))
+            if connection.vendors:
+                parts.append(Content("+".join(connection.vendors), ).stylize("dim"))
+        if readonly:
+            parts.append(Content("READ-ONLY").stylize("bold reverse $warning"))
+        if workspace is not None:
+            parts.extend(budget_parts(workspace))
+            count = staged_count(workspace)
+            if count is not None:
+                parts.append(
+                    Content.assemble(("staged ", "dim"), (str(count), "bold $accent" if count else ""))
+                )
+        return SEPARATOR.join(parts)
+
+    def refresh_status(self) -> None:
+        content = self.status_content()
+        if content != self._shown:
+            self._shown = content
+            self.update(content)
