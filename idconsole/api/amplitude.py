@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from idconsole.api.errors import BadInput, NotFound, NotOffered, ServerRejected
 from idconsole.api.hosts import Hosts
@@ -26,6 +26,9 @@ USERMAP_MAX_MAPPINGS = 2000
 USERMAP_MAX_BYTES = 1_000_000  # 1 MB as the vendor counts it, with our own safety margin below 1 MiB
 GET_MAPPINGS_MAX_IDS = 100
 GET_MAPPINGS_CONCURRENCY = 10
+#: ids travel as repeated query values; servers and proxies commonly refuse request targets over ~8 KB
+#: (RFC 9110 asks for at least 8000 octets), so long ids make smaller chunks instead of a 414
+GET_MAPPINGS_MAX_QUERY_BYTES = 7_000
 IDENTIFY_OPERATIONS = (
     "$set", "$setOnce", "$add", "$append", "$prepend", "$unset",
     "$preInsert", "$postInsert", "$remove", "$clearAll",
@@ -66,6 +69,25 @@ def _check_mapping(mapping: Mapping) -> None:
             raise BadInput(f"An unmap of {mapping.user_id[:80]!r} must not name a global_user_id.")
     elif not isinstance(mapping.global_user_id, str) or not mapping.global_user_id:
         raise BadInput(f"The mapping of {mapping.user_id[:80]!r} needs a global_user_id (or unmap).")
+
+
+def id_chunks(ids: Sequence[str], *, max_ids: int = GET_MAPPINGS_MAX_IDS,
+              max_query_bytes: int = GET_MAPPINGS_MAX_QUERY_BYTES) -> list[list[str]]:
+    """Get-mappings requests: at most 100 ids each, and a query string short enough for any server
+    (an id longer than that on its own still goes alone; the server's 414 then says why)."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for user_id in ids:
+        item = len("user_ids=") + len(quote(user_id, safe="")) + 1   # "&" between values
+        if current and (len(current) >= max_ids or size + item > max_query_bytes):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(user_id)
+        size += item
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def usermap_body(batch: Sequence[Mapping], api_key: str) -> dict[str, str]:
@@ -237,6 +259,8 @@ class AmplitudeApi:
         self._budgets = budgets
         self._region = region
         self._search_cache: dict[str, SearchResult] = {}
+        #: how many get-mappings requests may be in flight at once (benchmarks read it)
+        self.get_mappings_concurrency = GET_MAPPINGS_CONCURRENCY
 
     def __repr__(self) -> str:
         return f"AmplitudeApi(region={self._region!r}, configured={self._creds is not None})"
@@ -287,12 +311,14 @@ class AmplitudeApi:
         return len(batches)
 
     async def get_mappings(self, user_ids: Iterable[str]) -> dict[str, UserMappings]:
-        """Mappings for any number of ids: requests of <= 100 ids fanned out with bounded concurrency."""
+        """Mappings for any number of ids: requests of <= 100 ids fanned out with bounded concurrency.
+
+        Ids are deduplicated; every asked id is in the answer (an unknown one with empty lists)."""
         ids = list(dict.fromkeys(u for u in user_ids if isinstance(u, str) and u))
         if not ids:
             return {}
         headers = self._basic()
-        chunks = [ids[i:i + GET_MAPPINGS_MAX_IDS] for i in range(0, len(ids), GET_MAPPINGS_MAX_IDS)]
+        chunks = id_chunks(ids)
 
         async def one(chunk: list[str]) -> dict[str, UserMappings]:
             reply = await self._transport.send(Call(
@@ -309,7 +335,7 @@ class AmplitudeApi:
                 return parse_mappings(reply.json(), chunk)
 
         merged: dict[str, UserMappings] = {}
-        for part in await _bounded(GET_MAPPINGS_CONCURRENCY, [partial(one, c) for c in chunks]):
+        for part in await _bounded(self.get_mappings_concurrency, [partial(one, c) for c in chunks]):
             merged.update(part)
         return {u: merged.get(u, UserMappings(u)) for u in ids}
 
