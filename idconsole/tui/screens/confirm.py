@@ -1,0 +1,146 @@
+"""The last word before anything is sent, and the small yes/no dialog the editor uses.
+
+`ConfirmSubmitScreen(plan)` dismisses True only when Apply is pressed. Cancel has the focus when it opens, so
+Enter or Esc cancels; for irreversible changes (a Mixpanel merge) the ids must be typed before Apply is
+enabled at all. `AskDialog(title, message, yes_label)` is a generic "are you sure" with the same rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from idconsole.tui import staging_actions as sa
+from idconsole.tui.text import literal
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+class ConfirmSubmitScreen(ModalScreen[bool]):
+    """Confirm a plan. Cancel is focused; Apply stays disabled until every irreversible change is typed."""
+
+    CSS_PATH = "../styles/changes.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+    ]
+    HELP = """\
+## Confirm the submit
+
+The summary of what will be sent. **Cancel** has the focus: Enter or Esc cancels and nothing is sent.
+Move to **Apply** with Tab and press Enter to send.
+
+An irreversible change (a Mixpanel merge) must be confirmed by typing its two ids, separated by a space;
+Apply stays disabled until every one matches exactly.
+"""
+
+    def __init__(self, plan: Any) -> None:
+        super().__init__()
+        self.plan = plan
+        self.summary = sa.summarize_plan(plan)
+        #: for each irreversible change, the ids to type
+        self.expected: list[tuple[str, ...]] = [ids for ids in self.summary.irreversible_ids if ids]
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        with Vertical(id="confirm-dialog", classes="changes-dialog"):
+            yield Static("Send these changes?", classes="changes-dialog-title", markup=False)
+            with VerticalScroll(id="confirm-body"):
+                lines = [
+                    f"{sa.plural(s.change_count, 'change')} for {sa.plural(s.user_count, 'user')}, "
+                    f"{sa.plural(s.request_count, 'request')} in {sa.plural(s.batch_count, 'batch', 'batches')}.",
+                ]
+                for endpoint, batches in s.endpoints:
+                    lines.append(f"  {endpoint}: {sa.plural(batches, 'batch', 'batches')}")
+                lines.append(f"Estimated time: {sa.format_eta(s.eta_seconds)}.")
+                if s.warning_count:
+                    lines.append(f"{sa.plural(s.warning_count, 'warning')} acknowledged.")
+                yield Static(literal("\n".join(lines)), id="confirm-summary")
+                if self.expected:
+                    yield Static(
+                        f"⚠ {sa.plural(len(self.expected), 'change')} cannot be undone. "
+                        "Type the ids of each, separated by a space, to enable Apply:",
+                        id="confirm-irreversible-note",
+                        classes="changes-irreversible",
+                        markup=False,
+                    )
+                    for index, ids in enumerate(self.expected):
+                        yield Static(literal("Mixpanel merge: " + "  +  ".join(ids)),
+                                     classes="confirm-ids")
+                        yield Input(placeholder="type both ids", id=f"confirm-type-{index}",
+                                    classes="confirm-type")
+                else:
+                    yield Static("Nothing in this plan is irreversible.", classes="changes-help", markup=False)
+            with Horizontal(classes="changes-dialog-buttons"):
+                yield Button("Cancel", id="confirm-cancel", variant="primary")
+                yield Button("Apply", id="confirm-apply", variant="error", disabled=bool(self.expected))
+
+    def on_mount(self) -> None:
+        # focus never starts on the destructive button
+        self.query_one("#confirm-cancel", Button).focus()
+
+    def typed_ok(self) -> bool:
+        for index, ids in enumerate(self.expected):
+            typed = self.query_one(f"#confirm-type-{index}", Input).value
+            if _normalise(typed) != _normalise(" ".join(ids)):
+                return False
+        return True
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#confirm-apply", Button).disabled = not self.typed_ok()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter in a typed confirmation never applies: it moves on (Apply still needs its own press)
+        event.stop()
+        self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm-apply" and self.typed_ok():
+            self.dismiss(True)
+        elif event.button.id == "confirm-cancel":
+            self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class AskDialog(ModalScreen[bool]):
+    """`AskDialog(title, message, yes_label)`: True only when the (non-focused) yes button is pressed."""
+
+    CSS_PATH = "../styles/changes.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="ask.cancel"),
+    ]
+    HELP = "A question. **Cancel** has the focus: Enter or Esc cancels. Tab to the other button to go ahead."
+
+    def __init__(self, title: str, message: str, yes_label: str = "Yes") -> None:
+        super().__init__()
+        self._title = title
+        self._message = message
+        self._yes = yes_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask-dialog", classes="changes-dialog"):
+            yield Static(self._title, classes="changes-dialog-title", markup=False)
+            yield Static(literal(self._message), id="ask-message")
+            with Horizontal(classes="changes-dialog-buttons"):
+                yield Button("Cancel", id="ask-cancel", variant="primary")
+                yield Button(self._yes, id="ask-yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#ask-cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "ask-yes")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

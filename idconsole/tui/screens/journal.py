@@ -1,0 +1,264 @@
+"""The journal: every submit, newest first, what each change did, and undo where one exists.
+
+`JournalScreen()` lists the active workspace's journal; the selected entry is shown below the list.
+`u` stages the inverse of the selected entry (it sends nothing: the inverse is reviewed in a plan like any
+other change). A Mixpanel merge cannot be undone, and the screen says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
+
+from idconsole.tui import staging_actions as sa
+from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.status_bar import StatusBar
+
+MAX_DETAIL_ROWS = 300
+
+
+class JournalScreen(WriteActionsGuard, Screen[None]):
+    """`JournalScreen()`: the journal of `app.workspace`."""
+
+    CSS_PATH = "../styles/changes.tcss"
+    TITLE = "Journal"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("u", "undo", "Undo (stage inverse)", id="journal.undo",
+                tooltip="Stage the changes that reverse the selected entry; nothing is sent"),
+        Binding("enter", "show", "Show", id="journal.show", tooltip="Read the selected entry in full"),
+        Binding("r", "refresh", "Refresh", id="journal.refresh", tooltip="Read the journal again"),
+        Binding("S", "staged", "Staged changes", id="journal.staged", tooltip="Open the staged changes"),
+        Binding("escape", "back", "Back", id="journal.back", tooltip="Close the journal"),
+    ]
+    WRITE_ACTIONS = frozenset({"undo"})
+    HELP = """\
+## Journal
+
+Every submit, newest first: when, what was sent, what the server acknowledged, and what reading it back
+showed. The selected entry is shown below the list; **Enter** moves into it to scroll.
+
+**u** stages the inverse of the selected entry (map → unmap or the previous mapping, property → its old
+value). It sends nothing: review it in the staged changes and submit it like any change.
+A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journal again.
+"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._entries: list[Any] = []
+        self._ids: list[str] = []
+        self._loading = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="journal-body", classes="changes-body"):
+            yield Static("Reading the journal…", id="journal-summary", classes="changes-summary")
+            table: DataTable[Any] = DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
+            yield table
+            with VerticalScroll(id="journal-detail"):
+                yield Static("", id="journal-detail-title", classes="changes-section")
+                yield Static("", id="journal-detail-body")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#journal-table", DataTable)
+        table.add_column("Entry", key="id", width=18)
+        table.add_column("When (UTC)", key="when", width=20)
+        table.add_column("Changes", key="changes", width=8)
+        table.add_column("Outcome", key="outcome", width=30)
+        table.add_column("Summary", key="summary", width=36)
+        table.focus()
+        self.load()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @work(group="journal", exclusive=True, exit_on_error=False, thread=True)
+    def load(self) -> None:
+        """Read the journal file off the UI thread."""
+        try:
+            entries = sa.journal_entries(self.app.workspace)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self.show_entries, entries)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self.query_one("#journal-summary", Static).update(literal("The journal could not be read. r tries again."))
+        show_error(self.app, exc, context="Journal")
+
+    def show_entries(self, entries: list[Any]) -> None:
+        """Newest first."""
+        self._loading = False
+        self._entries = list(reversed(entries))
+        table = self.query_one("#journal-table", DataTable)
+        current = self.selected_id()
+        table.clear()
+        self._ids = []
+        for entry in self._entries:
+            view = sa.journal_entry_view(entry)
+            table.add_row(
+                sa.cell(view.id),
+                sa.cell(view.when),
+                Text(str(len(view.rows))),
+                sa.cell(view.outcome, style="bold red" if view.failed else ("yellow" if view.partial else "green")),
+                sa.cell(view.summary, limit=60),
+                key=view.id,
+            )
+            self._ids.append(view.id)
+        if current in self._ids:
+            table.move_cursor(row=self._ids.index(current))
+        count = len(self._entries)
+        self.query_one("#journal-summary", Static).update(
+            literal(f"{sa.plural(count, 'entry', 'entries')} · newest first" if count else
+                    "The journal is empty: nothing has been submitted from this profile yet.")
+        )
+        self.query_one("#journal-table").display = bool(count)
+        self.show_selected()
+        self.refresh_bindings()
+
+    # -- the selected entry ------------------------------------------------------------------
+
+    def selected_id(self) -> str | None:
+        table = self.query_one("#journal-table", DataTable)
+        row = table.cursor_row
+        if not self._ids or row is None or not 0 <= row < len(self._ids):
+            return None
+        return self._ids[row]
+
+    def selected_entry(self) -> Any:
+        entry_id = self.selected_id()
+        if entry_id is None:
+            return None
+        return self._entries[self._ids.index(entry_id)]
+
+    def show_selected(self) -> None:
+        entry = self.selected_entry()
+        title = self.query_one("#journal-detail-title", Static)
+        body = self.query_one("#journal-detail-body", Static)
+        if entry is None:
+            title.update("")
+            body.update("")
+            return
+        view = sa.journal_entry_view(entry)
+        title.update(literal(f"Entry {view.id} · {view.when} · {view.outcome}"))
+        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
+        for column in ("Change", "User / id", "Detail", "Outcome", "Verification"):
+            table.add_column(column, overflow="ellipsis", no_wrap=True)
+        for row in view.rows[:MAX_DETAIL_ROWS]:
+            table.add_row(
+                sa.cell(row.op, style="bold red" if row.irreversible else ""),
+                sa.cell(row.subject, limit=40),
+                sa.cell(row.detail, limit=50),
+                sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=50),
+                sa.cell(row.verification or "—"),
+            )
+        if len(view.rows) > MAX_DETAIL_ROWS:
+            table.add_row(Text(f"… and {len(view.rows) - MAX_DETAIL_ROWS:,} more", style="dim"), "", "", "", "")
+        notes = []
+        if view.irreversible:
+            notes.append(Content.styled("⚠ This entry contains a Mixpanel merge: a merge cannot be undone.",
+                                        "bold $error"))
+        if view.undo_note:
+            notes.append(literal(view.undo_note, style="dim"))
+        from rich.console import Group
+
+        parts: list[Any] = [table]
+        for note in notes:
+            parts.append(Text(note.plain, style="bold red" if view.irreversible and note is notes[0] else "dim"))
+        body.update(Group(*parts))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_selected()
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_show()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not allowed:
+            return allowed
+        if action in ("undo", "show") and self.selected_entry() is None:
+            return None
+        if action == "undo" and not sa.journal_entry_view(self.selected_entry()).undoable:
+            return None
+        if action == "refresh" and self._loading:
+            return None
+        return allowed
+
+    def action_show(self) -> None:
+        detail = self.query_one("#journal-detail", VerticalScroll)
+        if detail.has_focus:
+            self.query_one("#journal-table").focus()
+        else:
+            detail.focus()
+
+    def action_refresh(self) -> None:
+        self._loading = True
+        self.query_one("#journal-summary", Static).update("Reading the journal…")
+        self.load()
+
+    def action_undo(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Undo"):
+            return
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        self.undo(entry)
+
+    @work(group="journal-undo", exclusive=True, exit_on_error=False)
+    async def undo(self, entry: Any) -> None:
+        view = sa.journal_entry_view(entry)
+        try:
+            inverse, notes = await sa.inverse_of(self.app.workspace, entry)  # type: ignore[attr-defined]
+        except Exception as exc:
+            show_error(self.app, exc, context="Undo")
+            return
+        notes_text = " ".join(visible(n, limit=200) for n in notes)
+        if not inverse:
+            self.notify(
+                ("Nothing to stage: " + notes_text) if notes_text else "This entry has nothing that can be undone.",
+                title=f"Undo {visible(view.id)}",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        try:
+            sa.stage_changes(self.app, inverse)
+        except Exception as exc:
+            show_error(self.app, exc, context="Undo")
+            return
+        self.notify(
+            f"Staged {sa.plural(len(inverse), 'inverse change')} for entry {visible(view.id)}. Nothing was sent: "
+            "review them in Staged changes (S) and submit. " + notes_text,
+            title="Undo staged",
+            markup=False,
+            timeout=10,
+        )
+
+    def action_staged(self) -> None:
+        sa.open_staged(self.app)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        route_worker_error(event, context="Journal")

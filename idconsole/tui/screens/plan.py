@@ -1,0 +1,299 @@
+"""The plan: exactly what submitting the staged changes would do, before anything is sent.
+
+`PlanScreen()` builds the plan of the active workspace's staged set in a worker (`PlanScreen(plan=...)` shows
+a plan already built). Per user: before → after; warnings (blocking ones are errors that disable the submit,
+the others each need their box ticked); the exact requests (endpoint, batches and their sizes); what cannot
+be undone; the estimated time. `s` / Enter submits → the confirm dialog → the progress screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Static
+from textual.worker import Worker
+
+from idconsole.tui import staging_actions as sa
+from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.text import literal
+from idconsole.tui.widgets.status_bar import StatusBar
+
+#: rows shown per table; the rest is counted ("… and 1,234 more") — the CLI's `plan --json` has them all
+MAX_ROWS = 200
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="ellipsis", no_wrap=True)
+    return table
+
+
+class PlanScreen(WriteActionsGuard, Screen[None]):
+    """`PlanScreen()` builds and shows the plan of the staged changes; `PlanScreen(plan=p)` shows `p`."""
+
+    CSS_PATH = "../styles/changes.tcss"
+    TITLE = "Plan"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s,enter", "submit", "Submit…", id="plan.submit",
+                tooltip="Review the summary and confirm; nothing is sent before you do"),
+        Binding("r", "rebuild", "Rebuild", id="plan.rebuild", tooltip="Build the plan again from the staged set"),
+        Binding("escape", "back", "Back", id="plan.back", tooltip="Back to the staged changes"),
+    ]
+    WRITE_ACTIONS = frozenset({"submit"})
+    HELP = """\
+## The plan
+
+What submitting the staged changes would do, computed from the current state of every user involved.
+Nothing has been sent.
+
+- **Effects**: each user's mapping or properties before → after.
+- **Warnings**: *blocking* ones (red) must be fixed in the staged changes — submit is disabled while any
+  remain. Other warnings each need their **Acknowledge** box ticked (Tab to it, Space).
+- **Requests**: the exact endpoints, how many batches and their sizes.
+- **Irreversible**: changes that can never be undone (Mixpanel merge); you will type their ids to confirm.
+
+**s** or **Enter** opens the confirm dialog, **r** rebuilds the plan, **Esc** goes back to the staged changes.
+"""
+
+    def __init__(self, plan: Any = None) -> None:
+        super().__init__()
+        self.plan: Any = plan
+        self.warnings: list[sa.WarningRow] = []
+        self._building = plan is None
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="plan-body", classes="changes-body"):
+            yield Static("Building the plan…", id="plan-summary", classes="changes-summary")
+            yield Static("Effects", classes="changes-section")
+            yield Static("", id="plan-effects")
+            yield Static("Warnings", classes="changes-section")
+            yield Vertical(id="plan-warnings")
+            yield Static("Requests", classes="changes-section")
+            yield Static("", id="plan-requests")
+            yield Static("Irreversible", classes="changes-section")
+            yield Static("", id="plan-irreversible")
+        with Horizontal(id="plan-actions", classes="changes-actions"):
+            yield Static("", id="plan-status", classes="changes-status")
+            yield Button("Submit…", id="plan-submit", variant="primary", disabled=True)
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.app.readonly:  # type: ignore[attr-defined]
+            self.query_one("#plan-submit", Button).display = False
+        self.query_one("#plan-body").focus()
+        if self.plan is None:
+            self.build()
+        else:
+            self.show_plan(self.plan)
+
+    # -- building ----------------------------------------------------------------------------
+
+    @work(group="plan", exclusive=True, exit_on_error=False)
+    async def build(self) -> None:
+        self._building = True
+        self.refresh_bindings()
+        body = self.query_one("#plan-body")
+        body.loading = True
+        self.query_one("#plan-status", Static).update("Building the plan…")
+        try:
+            plan = await sa.build_plan(self.app.workspace)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.query_one("#plan-summary", Static).update(
+                literal("The plan could not be built. Nothing was sent; the staged changes are unchanged.")
+            )
+            self.query_one("#plan-status", Static).update(literal("Press r to try again."))
+            show_error(self.app, exc, context="Plan")
+            return
+        finally:
+            body.loading = False
+            self._building = False
+            self.refresh_bindings()
+        self.show_plan(plan)
+
+    def show_plan(self, plan: Any) -> None:
+        self.plan = plan
+        summary = sa.summarize_plan(plan)
+        self.query_one("#plan-summary", Static).update(self._summary_text(summary))
+        self.query_one("#plan-effects", Static).update(self._effects(plan))
+        self.query_one("#plan-requests", Static).update(self._requests(plan))
+        self.query_one("#plan-irreversible", Static).update(self._irreversible(summary))
+        self._show_warnings(plan)
+        self._update_submit()
+
+    def _summary_text(self, s: sa.PlanSummary) -> Content:
+        if not s.change_count:
+            return Content("Nothing is staged: there is nothing to submit.")
+        parts = [
+            f"{sa.plural(s.change_count, 'change')} for {sa.plural(s.user_count, 'user')}"
+            + (f" ({s.held} held, not sent)" if s.held else ""),
+            f"{sa.plural(s.request_count, 'request')} in {sa.plural(s.batch_count, 'batch', 'batches')}",
+            f"estimated time {sa.format_eta(s.eta_seconds)}",
+        ]
+        if s.blocking_count:
+            parts.append(sa.plural(s.blocking_count, "blocking problem"))
+        if s.irreversible:
+            parts.append(f"{len(s.irreversible)} irreversible")
+        return Content(" · ".join(parts) + ".")
+
+    def _effects(self, plan: Any) -> Table | Text:
+        rows = sa.plan_effects(plan)
+        if not rows:
+            return Text("No user changes.", style="dim")
+        table = _table("#", "Change", "User / id", "Before", "", "After")
+        table.columns[0].width = 4
+        table.columns[0].justify = "right"
+        table.columns[1].width = 9
+        table.columns[4].width = 1
+        for row in rows[:MAX_ROWS]:
+            after_style = "bold yellow" if row.held else ("bold red" if row.irreversible else "bold")
+            table.add_row(Text(str(row.n), style="dim"), sa.cell(row.op), sa.cell(row.user, limit=44),
+                          sa.cell(row.before, limit=44, style="dim"), Text("→", style="dim"),
+                          sa.cell(row.after, limit=56, style=after_style))
+        if len(rows) > MAX_ROWS:
+            table.add_row("", Text(f"… and {len(rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
+        return table
+
+    def _requests(self, plan: Any) -> Table | Text:
+        rows = sa.plan_requests(plan)
+        if not rows:
+            return Text("No requests.", style="dim")
+        table = _table("Method", "Endpoint", "Batches", "Batch sizes")
+        for row in rows:
+            sizes = ", ".join(str(n) for n in row.batch_sizes[:12])
+            if len(row.batch_sizes) > 12:
+                sizes += f", … ({len(row.batch_sizes)} batches)"
+            table.add_row(sa.cell(row.method), sa.cell(row.endpoint, limit=60), str(row.batches),
+                          sa.cell(f"{sizes} {row.items}".strip()))
+        return table
+
+    def _irreversible(self, s: sa.PlanSummary) -> Text:
+        if not s.irreversible:
+            return Text("Nothing in this plan is irreversible.", style="dim")
+        text = Text()
+        for index, line in enumerate(s.irreversible):
+            if index:
+                text.append("\n")
+            text.append("⚠ cannot be undone: ", style="bold red")
+            text.append(sa.cell(line, limit=100))
+        return text
+
+    def _show_warnings(self, plan: Any) -> None:
+        self.warnings = sa.plan_warnings(plan)
+        box = self.query_one("#plan-warnings", Vertical)
+        box.remove_children()
+        if not self.warnings:
+            box.mount(Static(Text("No warnings.", style="dim"), classes="plan-warning-none"))
+            return
+        widgets = []
+        for index, warning in enumerate(self.warnings):
+            label = Content.assemble(
+                ({"blocking": "BLOCKING ", "warning": "Warning ", "info": "Note "}.get(warning.severity, ""), "bold"),
+                (f"[{warning.code}] " if warning.code else "", "dim"),
+                literal(warning.message, limit=400),
+            )
+            row = Horizontal(classes=f"plan-warning -{warning.severity}")
+            children: list[Any] = [Static(label, classes="plan-warning-text")]
+            if warning.needs_ack and not self.app.readonly:  # type: ignore[attr-defined]
+                children.append(Checkbox("Acknowledge", id=f"ack-{index}", classes="plan-ack"))
+            widgets.append((row, children))
+        for row, children in widgets:
+            box.mount(row)
+            row.mount_all(children)
+
+    # -- submit ------------------------------------------------------------------------------
+
+    def acknowledged(self) -> bool:
+        return all(cb.value for cb in self.query(".plan-ack").results(Checkbox))
+
+    def blocked_reason(self) -> str:
+        """Why submit is not possible now ("" when it is)."""
+        if self._building or self.plan is None:
+            return "The plan is not ready."
+        summary = sa.summarize_plan(self.plan)
+        if not summary.change_count:
+            return "Nothing is staged."
+        if not summary.to_send:
+            return "Nothing in this plan can be sent (every change is held)."
+        blocking = [w for w in self.warnings if w.blocking]
+        if blocking:
+            return f"{sa.plural(len(blocking), 'blocking problem')}: fix the staged changes first."
+        if not self.acknowledged():
+            return "Acknowledge every warning to submit."
+        if sa.submit_in_flight(self.app.workspace):  # type: ignore[attr-defined]
+            return "A submit is already running."
+        return ""
+
+    def _update_submit(self) -> None:
+        reason = self.blocked_reason()
+        self.query_one("#plan-submit", Button).disabled = bool(reason)
+        status = self.query_one("#plan-status", Static)
+        status.update(literal(reason or "Ready: press s to review and submit."))
+        status.set_class(bool(reason), "-blocked")
+        self.refresh_bindings()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._update_submit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if allowed and action == "submit" and self.blocked_reason():
+            return None  # shown greyed out
+        if action == "rebuild" and self._building:
+            return None
+        return allowed
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "plan-submit":
+            event.stop()
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Submitting changes"):
+            return
+        reason = self.blocked_reason()
+        if reason:
+            self.notify(reason, title="Cannot submit yet", severity="warning", markup=False)
+            return
+        from idconsole.tui.screens.confirm import ConfirmSubmitScreen
+
+        plan = self.plan
+        self.app.push_screen(ConfirmSubmitScreen(plan), lambda ok: self._confirmed(plan, ok))
+
+    def _confirmed(self, plan: Any, ok: bool | None) -> None:
+        if not ok:
+            self.notify("Nothing was sent.", title="Submit cancelled", markup=False)
+            return
+        from idconsole.tui.screens.apply_progress import ApplyProgressScreen
+
+        summary = sa.summarize_plan(plan)
+        self.app.push_screen(
+            ApplyProgressScreen(plan, acknowledge_warnings=any(w.needs_ack for w in self.warnings),
+                                allow_irreversible=bool(summary.irreversible))
+        )
+
+    def action_rebuild(self) -> None:
+        self.build()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def on_screen_resume(self) -> None:
+        self._update_submit()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        route_worker_error(event, context="Plan")

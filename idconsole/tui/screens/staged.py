@@ -1,0 +1,353 @@
+"""The staged-changes editor: everything that would be sent, in order, before any plan.
+
+`StagedScreen()` shows the active workspace's staged set (it follows edits made elsewhere, e.g. staging
+from Lookup). Add by hand, edit, move up/down, drop (asks first), clear (asks first), import a CSV, and
+`P` builds the plan. Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
+
+from idconsole.tui import staging_actions as sa
+from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.text import literal, visible
+
+EMPTY_TEXT = (
+    "Nothing is staged. Press a to stage a change by hand, i to import a CSV, "
+    "or stage from a user's mappings or profile."
+)
+
+
+class StagedScreen(WriteActionsGuard, Screen[None]):
+    """`StagedScreen()`: the staged changes of `app.workspace`."""
+
+    CSS_PATH = "../styles/changes.tcss"
+    TITLE = "Staged changes"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "Add", id="staged.add", tooltip="Stage a change by hand"),
+        Binding("e", "edit", "Edit", id="staged.edit", tooltip="Edit the selected change"),
+        Binding("d,delete", "drop", "Drop", id="staged.drop", tooltip="Remove the selected change (asks first)"),
+        Binding("ctrl+up,K", "move(-1)", "Move up", id="staged.move_up", tooltip="Move the selected change up"),
+        Binding("ctrl+down,J", "move(1)", "Move down", id="staged.move_down",
+                tooltip="Move the selected change down"),
+        Binding("i", "import_csv", "Import CSV", id="staged.import", tooltip="Stage every row of a CSV file"),
+        Binding("X", "clear", "Clear all", id="staged.clear", tooltip="Remove every staged change (asks first)"),
+        Binding("P", "plan", "Plan", id="staged.plan",
+                tooltip="See exactly what submitting would do; nothing is sent yet"),
+        Binding("escape", "back", "Back", id="staged.back", tooltip="Close the staged changes"),
+    ]
+    WRITE_ACTIONS = frozenset({"add", "edit", "drop", "move", "import_csv", "clear"})
+    HELP = """\
+## Staged changes
+
+Everything that would be sent, in the order it would be sent. Nothing here sends anything: **P** builds
+the plan (before → after, warnings, the exact requests), and only a confirmed plan is submitted.
+
+- **a** add a change by hand (map, unmap, property, Mixpanel identify / alias / merge)
+- **e** (or Enter) edit the selected change, **d** drop it (asks first)
+- **K** / **J** (or ctrl+↑ / ctrl+↓) move it up / down
+- **i** import a CSV (`op,user_id,global_user_id[,key,value]`), **X** clear everything (asks first)
+
+A change marked *held* was sent but its outcome is unknown; it is never re-sent automatically.
+Staged changes survive restarts. In a read-only session the list is shown but cannot be changed.
+"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._ids: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        from idconsole.tui.widgets.status_bar import StatusBar
+
+        yield Header()
+        with Vertical(id="staged-body", classes="changes-body"):
+            yield Static("", id="staged-summary", classes="changes-summary")
+            table: DataTable[Any] = DataTable(id="staged-table", cursor_type="row", zebra_stripes=True)
+            yield table
+            yield Static(EMPTY_TEXT, id="staged-empty", classes="changes-help", markup=False)
+            yield Static("", id="staged-note", classes="changes-help")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#staged-table", DataTable)
+        table.add_column("#", key="n", width=4)
+        table.add_column("Vendor", key="vendor", width=10)
+        table.add_column("Change", key="op", width=9)
+        table.add_column("User / id", key="subject", width=38)
+        table.add_column("Details", key="detail", width=44)
+        table.add_column("Status", key="status", width=8)
+        self.query_one("#staged-empty").display = False
+        try:
+            staged = self.app.workspace.staged  # type: ignore[attr-defined]
+        except Exception as exc:  # a damaged staged.json: say so, keep the screen usable
+            self.query_one("#staged-summary", Static).update(
+                literal("The staged changes could not be read; nothing was changed.")
+            )
+            show_error(self.app, exc, context="Staged changes")
+            return
+        self._unsubscribe = staged.subscribe(lambda _set: self.call_later(self.reload))
+        self.reload()
+        table.focus()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # -- showing -----------------------------------------------------------------------------
+
+    @property
+    def staged(self) -> Any:
+        return self.app.workspace.staged  # type: ignore[attr-defined]
+
+    def reload(self, select_id: str | None = None) -> None:
+        """Redraw from the staged set, keeping the cursor on the same change when it is still there."""
+        if not self.is_mounted:
+            return
+        table = self.query_one("#staged-table", DataTable)
+        current = select_id or self.selected_id()
+        try:
+            entries = self.staged.entries
+        except Exception as exc:
+            show_error(self.app, exc, context="Staged changes")
+            return
+        table.clear()
+        self._ids = []
+        for n, entry in enumerate(entries, 1):
+            change = entry.change
+            row = sa.describe_change(change)
+            held = getattr(entry, "held", False)
+            status = Text("held", style="bold yellow") if held else Text("staged", style="dim")
+            table.add_row(
+                Text(str(n), style="dim"),
+                sa.cell(row.vendor),
+                sa.cell(row.op, style="bold red" if row.irreversible else "bold"),
+                sa.cell(row.subject, limit=60),
+                sa.cell(row.detail, limit=80),
+                status,
+                key=change.id,
+            )
+            self._ids.append(change.id)
+        if current in self._ids:
+            table.move_cursor(row=self._ids.index(current))
+        self._update_summary(entries)
+        self.refresh_bindings()
+
+    def _update_summary(self, entries: list[Any]) -> None:
+        count = len(entries)
+        irreversible = sum(1 for e in entries if getattr(e.change, "irreversible", False))
+        held = sum(1 for e in entries if getattr(e, "held", False))
+        profile = visible(getattr(self.app.workspace.connection, "name", ""))  # type: ignore[attr-defined]
+        parts = [f"{sa.plural(count, 'change')} staged for profile {profile}"]
+        if irreversible:
+            parts.append(f"{irreversible} irreversible")
+        if held:
+            parts.append(f"{held} held (outcome unknown)")
+        if self.app.readonly:  # type: ignore[attr-defined]
+            parts.append("read-only session: shown, not editable")
+        elif count:
+            parts.append("P builds the plan")
+        self.query_one("#staged-summary", Static).update(literal(" · ".join(parts)))
+        self.query_one("#staged-table").display = bool(count)
+        self.query_one("#staged-empty").display = not count
+        if getattr(self.staged, "mismatch", False):
+            self.query_one("#staged-note", Static).update(
+                literal(
+                    f"These changes were staged under profile {self.staged.profile!r}, not this one: "
+                    "they cannot be planned or sent here. X clears them."
+                )
+            )
+        else:
+            note = self._selected_note()
+            self.query_one("#staged-note", Static).update(literal(note))
+
+    def _selected_note(self) -> str:
+        change_id = self.selected_id()
+        if change_id is None:
+            return ""
+        try:
+            entry = self.staged.entry(change_id)
+        except Exception:
+            return ""
+        bits = []
+        if getattr(entry, "held", False):
+            bits.append("Held: it was sent but the outcome is unknown; it will not be re-sent automatically.")
+        if getattr(entry, "note", None):
+            bits.append(f"Last error: {entry.note}")
+        return " ".join(bits)
+
+    def selected_id(self) -> str | None:
+        table = self.query_one("#staged-table", DataTable)
+        if not self._ids or table.cursor_row is None or not 0 <= table.cursor_row < len(self._ids):
+            return None
+        return self._ids[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if not getattr(self.staged, "mismatch", False):
+            self.query_one("#staged-note", Static).update(literal(self._selected_note()))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.run_action("edit")
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not allowed:
+            return allowed
+        if action in ("edit", "drop", "move") and self.selected_id() is None:
+            return None
+        if action == "plan" and not self._ids:
+            return None
+        if action == "clear" and not self._ids:
+            return None
+        return allowed
+
+    def _edit(self, what: str, fn: Callable[[], Any], *, select_id: str | None = None) -> bool:
+        """Run one staged-set edit; failures are shown and the screen redraws from the set as it is."""
+        try:
+            fn()
+        except Exception as exc:
+            show_error(self.app, exc, context=what)
+            self.reload()
+            return False
+        self.reload(select_id)
+        return True
+
+    def action_add(self) -> None:
+        if sa.refuse_if_readonly(self.app):
+            return
+        sa.open_stage_dialog(self.app, on_staged=lambda change: self.reload(change.id))
+
+    def action_edit(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Editing a staged change"):
+            return
+        change_id = self.selected_id()
+        if change_id is None:
+            return
+        from idconsole.tui.screens.stage_dialog import StageChangeDialog
+
+        change = self.staged.get(change_id)
+
+        def done(new: Any) -> None:
+            if new is not None:
+                self._edit("Could not save the change", lambda: self.staged.replace(change_id, new),
+                           select_id=new.id)
+
+        self.app.push_screen(StageChangeDialog(change=change), done)
+
+    def action_drop(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Dropping a staged change"):
+            return
+        change_id = self.selected_id()
+        if change_id is None:
+            return
+        from idconsole.tui.screens.confirm import AskDialog
+
+        description = self.staged.get(change_id).description()
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                index = self._ids.index(change_id) if change_id in self._ids else 0
+                if self._edit("Could not drop the change", lambda: self.staged.drop(change_id)):
+                    if self._ids:
+                        self.query_one("#staged-table", DataTable).move_cursor(
+                            row=min(index, len(self._ids) - 1))
+                    self.notify("Dropped one staged change.", title="Dropped", markup=False)
+
+        self.app.push_screen(AskDialog("Drop this staged change?", description, "Drop"), done)
+
+    def action_move(self, delta: int) -> None:
+        if sa.refuse_if_readonly(self.app, "Reordering staged changes"):
+            return
+        change_id = self.selected_id()
+        if change_id is None:
+            return
+        position = self._ids.index(change_id) + 1
+        to = position + delta
+        if not 1 <= to <= len(self._ids):
+            return
+        self._edit("Could not move the change", lambda: self.staged.move(change_id, to), select_id=change_id)
+
+    def action_clear(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Clearing the staged changes"):
+            return
+        if not self._ids:
+            return
+        from idconsole.tui.screens.confirm import AskDialog
+
+        count = len(self._ids)
+
+        def done(yes: bool | None) -> None:
+            if yes and self._edit("Could not clear the staged changes", self.staged.clear):
+                self.notify(f"Cleared {sa.plural(count, 'staged change')}.", title="Cleared", markup=False)
+
+        self.app.push_screen(
+            AskDialog("Clear every staged change?", f"All {sa.plural(count, 'staged change')} will be removed. "
+                      "Nothing has been sent, and nothing will be.", "Clear all"),
+            done,
+        )
+
+    def action_import_csv(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Importing changes"):
+            return
+        from idconsole.tui.screens.stage_dialog import ImportCsvDialog
+
+        def done(path: str | None) -> None:
+            if path:
+                self.import_csv(path)
+
+        self.app.push_screen(ImportCsvDialog(), done)
+
+    @work(group="staged-import", exclusive=True, exit_on_error=False, thread=True)
+    def import_csv(self, path: str) -> None:
+        """Read and validate the CSV off the UI thread; stage every row in one write, or none."""
+        try:
+            parsed = sa.read_csv(Path(path).expanduser())
+        except Exception as exc:
+            self.app.call_from_thread(self._import_failed, exc)
+            return
+        self.app.call_from_thread(self._stage_imported, path, parsed)
+
+    def _import_failed(self, exc: BaseException) -> None:
+        show_error(self.app, exc, context="Import (nothing was staged)")
+
+    def _stage_imported(self, path: str, parsed: list[Any]) -> None:
+        if not parsed:
+            self.notify("The file has no changes in it; nothing was staged.", title="Import", markup=False)
+            return
+        if self._edit("Import", lambda: self.staged.extend(parsed)):
+            self.notify(f"Staged {sa.plural(len(parsed), 'change')} from {visible(path, limit=80)}.",
+                        title="Imported", markup=False)
+
+    def action_plan(self) -> None:
+        # a plan sends nothing: it is shown in a read-only session too (without its submit)
+        if not self._ids:
+            self.notify("Nothing is staged.", title="Plan", severity="warning", markup=False)
+            return
+        sa.open_plan(self.app)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        route_worker_error(event, context="Staged changes")
