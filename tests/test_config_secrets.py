@@ -9,7 +9,7 @@ from pathlib import Path
 import keyring
 import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
+from cli_helpers import MemoryKeyring
 from keyring.backends import chainer, fail, null
 
 from idconsole.config import paths, secrets
@@ -17,28 +17,6 @@ from idconsole.config.errors import ConfigError, MissingSecret, ProfileNotFound
 from idconsole.config.profiles import Profile, save_profile
 from idconsole.config.resolve import env_profile_active, resolve_connection, secret_sources
 from idconsole.config.secret import Secret
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps items in a dict (tests only)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        try:
-            del self.items[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError("not found") from None
 
 
 class LockedKeyring(MemoryKeyring):

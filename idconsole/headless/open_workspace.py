@@ -19,6 +19,7 @@ from typing import Any
 from idconsole.api.errors import BadInput
 from idconsole.config.errors import ConfigError
 from idconsole.config.resolve import resolve_connection
+from idconsole.headless.output import configure_logging
 from idconsole.workspace import Workspace
 
 
@@ -48,6 +49,8 @@ def open_workspace(ns: Any) -> Workspace:
 def run_async(coro_fn: Callable[[Workspace, Any], Awaitable[int]], ns: Any) -> int:
     """Open the workspace, `await coro_fn(workspace, ns)` on a fresh event loop, always close the
     client (also on errors, which then propagate to the CLI's error reporter). Returns the exit code."""
+
+    configure_logging()
 
     async def main() -> int:
         workspace = open_workspace(ns)

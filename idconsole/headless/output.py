@@ -10,6 +10,7 @@ here because the CLI must not import Textual.)
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -53,6 +54,24 @@ def write(text: str, file: IO[str] | None = None) -> None:
     stream.flush()
 
 
+class _NoteFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"idconsole: {visible(record.getMessage())}"
+
+
+def configure_logging(level: int = logging.WARNING) -> None:
+    """Send the library's log records (retries, throttling) to stderr as `idconsole: ...` notes.
+    Idempotent; leaves alone a logging setup the caller already made."""
+    logger = logging.getLogger("idconsole")
+    if any(getattr(h, "_idconsole_cli", False) for h in logger.handlers) or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_NoteFormatter())
+    handler._idconsole_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
 def note(text: str) -> None:
     """A human note, warning or progress line: always stderr (stdout stays pure for --json)."""
     write(text, sys.stderr)
@@ -65,14 +84,14 @@ def print_json(document: Any, file: IO[str] | None = None) -> None:
 
 
 def value_text(value: Any, *, limit: int | None = 500) -> str:
-    """A property value for human output: strings quoted as JSON would, containers as compact JSON."""
+    """A property value for human output: strings in double quotes (escaped as `visible`), numbers,
+    booleans and containers as compact JSON."""
     if isinstance(value, str):
-        shown = json.dumps(value, ensure_ascii=False)
-    else:
-        try:
-            shown = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-        except (TypeError, ValueError):
-            shown = repr(value)
+        return '"' + visible(value, limit=None if limit is None else limit - 2) + '"'
+    try:
+        shown = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    except (TypeError, ValueError):
+        shown = repr(value)
     return visible(shown, limit=limit)
 
 

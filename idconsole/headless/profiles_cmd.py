@@ -37,7 +37,7 @@ from idconsole.config.resolve import (
 )
 from idconsole.config.secret import Secret
 from idconsole.headless.open_workspace import config_errors_as_bad_input
-from idconsole.headless.output import note, visible, write
+from idconsole.headless.output import configure_logging, note, visible, write
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 #: the id the connection test asks about: any answer (even "unknown user") proves the credentials
@@ -255,4 +255,5 @@ def _test(ns: Any) -> int:
     name = ns.name
     validate_profile_name(name)
     connection = resolve_profile(effective_profile(name))
+    configure_logging()
     return asyncio.run(_test_connection(connection))
