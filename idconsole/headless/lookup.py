@@ -53,7 +53,8 @@ def _budget_note(ws: Workspace) -> None:
         return
     for b in budgets:
         if b.family == "usersearch":
-            note(f"User search budget: {b.remaining} of {b.limit} left in the current {int(b.window_s // 60)} min window.")
+            window = "hour" if b.window_s == 3600 else f"{b.window_s:g} s"
+            note(f"User search budget: {b.remaining} of {b.limit} per {window} left.")
 
 
 async def lookup(ws: Workspace, ns: Any) -> int:
