@@ -68,6 +68,9 @@ class RollingBudget:
         self._entries: list[tuple[float, int]] = []   # (start time, cost), start times non-decreasing
         self._not_before = 0.0
         self._strikes = 0
+        #: how often callers had to wait, and for how long in total (pacing shows in the status bar)
+        self.paced = 0
+        self.waited_s = 0.0
         self.throttle_first, self.throttle_cap = THROTTLE_HOLDS.get(family, (1.0, 60.0))
 
     def __repr__(self) -> str:
@@ -140,6 +143,8 @@ class RollingBudget:
                 )
         wait = self.reserve(cost)
         if wait > 0:
+            self.paced += 1
+            self.waited_s += wait
             await self._sleep(wait)
         return wait
 

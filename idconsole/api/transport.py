@@ -128,7 +128,8 @@ class Reply:
         try:
             return json.loads(self.text)
         except ValueError:
-            raise self.unexpected("not JSON") from None
+            pass  # raised below, so the decode error (which holds the whole body) is not chained
+        raise self.unexpected("not JSON")
 
     def unexpected(self, detail: str) -> ServerRejected:
         return ServerRejected(
