@@ -59,7 +59,7 @@ def check_mappings(raw: Any, *, unmap_only: bool = False) -> list[tuple[str, str
         raise BadRequest("mapping is empty")
     if len(items) > MAX_MAPPINGS:
         raise BadRequest(f"too many mappings: {len(items)} (at most {MAX_MAPPINGS} per request)")
-    batch = []
+    batch: list[tuple[str, str | None]] = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise BadRequest(f"mapping[{i}] is not an object")

@@ -155,8 +155,9 @@ class AmplitudeState:
             if device_id:
                 self.attach_device(user, device_id)
         else:
-            user = self.by_device(device_id) or self._new_user(None)
-            self.attach_device(user, device_id)
+            device = str(device_id)  # validated: one of the two is a non-empty string
+            user = self.by_device(device) or self._new_user(None)
+            self.attach_device(user, device)
         ops.apply(user.user_properties, plan)
         for key in INFO_FIELDS:
             if key in obj:

@@ -169,7 +169,9 @@ def _notable(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def _filler(rng: random.Random, count: int) -> tuple[list[dict[str, Any]], list[list[str]]]:
-    users, mappings, seen = [], [], set()
+    users: list[dict[str, Any]] = []
+    mappings: list[list[str]] = []
+    seen: set[str] = set()
     while len(users) < count:
         kind = rng.random()
         if kind < 0.55:

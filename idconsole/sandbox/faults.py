@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-RANDOM_KINDS = (500, 502, 503, 429, "drop")
+RANDOM_KINDS: tuple[int | str, ...] = (500, 502, 503, 429, "drop")
 REASONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -119,7 +119,7 @@ class FaultPlan:
             return None
         kind = self._rng.choice(RANDOM_KINDS)
         after = self._rng.random() < 0.5
-        if kind == "drop":
+        if not isinstance(kind, int):
             return Fault(status=None, reset=True, after_apply=after, origin="random")
         headers = {"Retry-After": "1"} if kind == 429 else {}
         return Fault(status=kind, body=REASONS[kind], headers=headers, after_apply=after, origin="random")

@@ -40,7 +40,7 @@ async def send_fault(send: Any, fault: Fault) -> None:
 async def handle(app: Any, sandbox: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Run one API request through `app` with the sandbox's latency, faults and logging."""
     method, path = scope["method"], scope["path"]
-    seen = {"status": None, "body_bytes": 0}
+    seen: dict[str, Any] = {"status": None, "body_bytes": 0}
 
     async def counting_receive() -> Any:
         message = await receive()
