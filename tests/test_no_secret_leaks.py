@@ -1,0 +1,139 @@
+"""Secrets never reach stdout, stderr, a URL the server saw, or any file under the XDG dirs — for every
+headless command of this suite, on success and on failure (wrong key, unreachable, EU, missing user)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from cli_helpers import closed_port_url, run_cli
+
+from idconsole.sandbox.demo import CHAIN, STORY_MP_WEB_ANON, STORY_USER, STORY_WEB_DEVICE
+
+SECRETS = {
+    "IDCONSOLE_AMPLITUDE_API_KEY": "k-SECRETVALUE1",
+    "IDCONSOLE_AMPLITUDE_SECRET_KEY": "s-SECRETVALUE2",
+    "IDCONSOLE_MIXPANEL_TOKEN": "t-SECRETVALUE3",
+    "IDCONSOLE_MIXPANEL_API_SECRET": "a-SECRETVALUE4",
+    "IDCONSOLE_MIXPANEL_SA_SECRET": "sa-SECRETVALUE5",
+}
+WRONG = "w-SECRETVALUE6"
+SA_USER = "leak-test-sa"
+
+
+def _needles() -> list[str]:
+    """The values, and the forms they take on the wire (Basic auth base64, URL-encoded)."""
+    values = [*SECRETS.values(), WRONG]
+    forms = list(values)
+    pairs = [
+        (SECRETS["IDCONSOLE_AMPLITUDE_API_KEY"], SECRETS["IDCONSOLE_AMPLITUDE_SECRET_KEY"]),
+        (SECRETS["IDCONSOLE_AMPLITUDE_API_KEY"], WRONG),
+        (SA_USER, SECRETS["IDCONSOLE_MIXPANEL_SA_SECRET"]),
+        (SA_USER, WRONG),
+        (SECRETS["IDCONSOLE_MIXPANEL_API_SECRET"], ""),
+    ]
+    forms += [base64.b64encode(f"{u}:{p}".encode()).decode() for u, p in pairs]
+    forms.append("SECRETVALUE")  # any fragment of them
+    return forms
+
+
+@pytest.fixture(scope="module")
+def leak_sandbox():
+    from sandbox_helpers import SandboxServer
+
+    server = SandboxServer.start(
+        "--api-key", SECRETS["IDCONSOLE_AMPLITUDE_API_KEY"],
+        "--secret-key", SECRETS["IDCONSOLE_AMPLITUDE_SECRET_KEY"],
+        "--mixpanel-token", SECRETS["IDCONSOLE_MIXPANEL_TOKEN"],
+        "--mixpanel-api-secret", SECRETS["IDCONSOLE_MIXPANEL_API_SECRET"],
+        "--sa-username", SA_USER,
+        "--sa-secret", SECRETS["IDCONSOLE_MIXPANEL_SA_SECRET"],
+    )  # fmt: skip
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _env(server, **override: str) -> dict[str, str]:
+    env = {
+        **SECRETS,
+        "IDCONSOLE_BASE_URL": server.base_url,
+        "IDCONSOLE_MIXPANEL_SA_USERNAME": SA_USER,
+        "IDCONSOLE_MIXPANEL_PROJECT_ID": "1",
+    }
+    env.update(override)
+    return env
+
+
+def _commands(server) -> list[tuple[tuple[str, ...], dict[str, str], int]]:
+    good = _env(server)
+    amp_wrong = _env(server, IDCONSOLE_AMPLITUDE_SECRET_KEY=WRONG)
+    amp_wrong_key = _env(server, IDCONSOLE_AMPLITUDE_API_KEY=WRONG)
+    mp_wrong = _env(server, IDCONSOLE_MIXPANEL_SA_SECRET=WRONG)
+    down = _env(server, IDCONSOLE_BASE_URL=closed_port_url())
+    eu = _env(server, IDCONSOLE_REGION="eu")
+    return [
+        (("lookup", *CHAIN, "--json"), good, 0),
+        (("lookup", *CHAIN), good, 0),
+        (("lookup", STORY_WEB_DEVICE, "nothing-here", "--by", "search"), good, 1),
+        (("profile", STORY_USER, "--recs", "rec-home-feed", "--json"), good, 0),
+        (("profile", STORY_USER), good, 0),
+        (("profile", STORY_MP_WEB_ANON, "--vendor", "mixpanel", "--json"), good, 0),
+        (("profile", "nobody@example.com"), good, 1),
+        (("profile", STORY_USER), eu, 2),
+        (("lookup", STORY_USER, "--json"), amp_wrong, 3),
+        (("lookup", STORY_USER), amp_wrong_key, 3),
+        (("lookup", STORY_WEB_DEVICE, "--by", "search"), amp_wrong, 3),
+        (("profile", STORY_USER, "--json"), amp_wrong, 3),
+        (("profile", STORY_USER, "--vendor", "mixpanel"), mp_wrong, 3),
+        (("lookup", STORY_USER), down, 4),
+        (("profiles", "add", "leaky", "--vendor", "amplitude", "--vendor", "mixpanel"), good, 0),
+        (("profiles", "list"), good, 0),
+        (("profiles", "list"), {}, 0),
+        (("profiles", "test", "leaky"), good, 0),
+        (("profiles", "test", "leaky"), amp_wrong, 3),
+        (("profiles", "test", "leaky"), mp_wrong, 3),
+        (("profiles", "test", "leaky"), down, 4),
+        (("profiles", "test", "leaky"), {}, 2),
+        (("lookup", STORY_USER, "--profile", "leaky"), good, 0),
+        (("profiles", "remove", "leaky"), good, 0),
+    ]
+
+
+def test_no_secret_in_output_urls_or_files(leak_sandbox, isolated_dirs):
+    leak_sandbox.reset()
+    needles = _needles()
+    outputs = []
+    for args, env, expected in _commands(leak_sandbox):
+        result = run_cli(*args, env=env)
+        assert result.returncode == expected, (args, result.stdout, result.stderr)
+        outputs.append((args, result.stdout + result.stderr))
+    for args, text in outputs:
+        for needle in needles:
+            assert needle not in text, f"{needle!r} leaked in the output of {args}"
+
+    seen = leak_sandbox.requests()
+    assert seen, "the commands should have reached the sandbox"
+    for entry in seen:
+        url = f"{entry['path']}?{entry['query']}"
+        for needle in needles:
+            assert needle not in url, f"{needle!r} in the URL {url}"
+
+    files = [p for d in isolated_dirs.values() for p in Path(d).rglob("*") if p.is_file()]
+    for path in files:
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle.encode() not in data, f"{needle!r} written to {path}"
+
+
+def test_profiles_file_while_it_exists_has_no_secret(leak_sandbox, isolated_dirs):
+    assert run_cli("profiles", "add", "leaky", "--vendor", "amplitude", "--vendor", "mixpanel",
+                   env=_env(leak_sandbox)).returncode == 0
+    files = [p for d in isolated_dirs.values() for p in Path(d).rglob("*") if p.is_file()]
+    assert [p.name for p in files] == ["profiles.toml"]
+    data = files[0].read_bytes()
+    assert SA_USER.encode() in data  # the non-secret settings are there ...
+    for needle in _needles():
+        assert needle.encode() not in data  # ... and no secret
