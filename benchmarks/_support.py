@@ -245,6 +245,9 @@ class Sandbox:
                     return data[key]
         return list(data or [])
 
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/_sandbox/requests")
+
     def reset(self) -> Any:
         return self._call("POST", "/_sandbox/reset", {})
 
@@ -416,6 +419,22 @@ def current_rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of another process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def quick() -> bool:

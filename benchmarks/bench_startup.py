@@ -12,7 +12,18 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks._support import BENCH_DIR, PYTHON, PtyRun, Result, isolated_env, log, median, quick, run_in_pty, spread
+from benchmarks._support import (
+    BENCH_DIR,
+    PYTHON,
+    PtyRun,
+    Result,
+    isolated_env,
+    log,
+    median,
+    quick,
+    run_in_pty,
+    spread,
+)
 from benchmarks.minimal_app import READY_TEXT
 
 NAME = "startup"

@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._support import RESULTS_DIR, Result, git_revision, log, machine_info  # noqa: E402
+from benchmarks._support import RESULTS_DIR, Result, git_revision, load_average, log, machine_info  # noqa: E402
 
 #: name -> module; in the order they run
 BENCHMARKS = {
@@ -59,6 +59,8 @@ def render(results: Sequence[Result], info: dict[str, str], started: str, revisi
         f"- revision: {revision}",
         f"- machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, {info['os']}",
         f"- software: {info['python']}, Textual {info['textual']}, httpx {info['httpx']}",
+        f"- load average (1/5/15 min) at start: {info.get('load_start', '?')}, at end: {info.get('load_end', '?')}"
+        " (other work on the box skews every figure; ratios are measured side by side to limit that)",
         "",
         "| benchmark | metric | value | baseline | ratio | target | met? | notes |",
         "|---|---|---|---|---|---|---|---|",
@@ -99,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = ns.names or list(BENCHMARKS)
     started = datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     info = machine_info()
+    info["load_start"] = load_average()
     revision = git_revision()
     results: list[Result] = []
     for name in names:
@@ -114,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         res.seconds = time.perf_counter() - t0
         log(f"== {name} done in {res.seconds:.1f} s")
         results.append(res)
+    info["load_end"] = load_average()
     table = render(results, info, started, revision)
     print(table)
     if not ns.no_write:
