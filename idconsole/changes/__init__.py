@@ -1,0 +1,69 @@
+"""Staged identity changes: model, staging, plan, apply, verify, journal, undo. Never imports Textual.
+
+The public API (the TUI and the CLI are thin faces over it):
+
+    from idconsole.changes import Change, StagedSet, build_plan, apply, Journal, undo
+
+    staged = workspace.staged                       # StagedSet of the active profile (survives restarts)
+    staged.add(Change.map("u1", "g1"))              # also: unmap, identify, mp_identify, mp_alias, mp_merge
+    staged.extend(import_csv("fix.csv"))            # all or nothing (CsvImportError lists every bad row)
+    plan = await build_plan(workspace)              # effects, warnings (blocking/warning/info), requests, ETA
+    report = await apply(workspace, plan, acknowledge_warnings=True, allow_irreversible=False,
+                         progress=callback, cancel=asyncio.Event())
+    entry = workspace.journal.entries()[0]          # newest first; workspace.journal.get(journal_id)
+    changes, notes = undo(entry)                    # stage them to send them
+"""
+
+from idconsole.changes.csv_import import CsvImportError, import_csv, parse_csv_text
+from idconsole.changes.journal import Journal, JournalEntry, JournalRequest
+from idconsole.changes.model import (
+    AMPLITUDE,
+    IDENTIFY,
+    KINDS,
+    MAP,
+    MIXPANEL,
+    MP_ALIAS,
+    MP_IDENTIFY,
+    MP_MERGE,
+    NON_IDEMPOTENT_OPERATIONS,
+    OPERATIONS,
+    UNMAP,
+    Change,
+    normalize_operation,
+)
+from idconsole.changes.plan import (
+    BLOCKING,
+    INFO,
+    WARNING,
+    Effect,
+    Plan,
+    PlannedChange,
+    PlannedRequest,
+    PlanWarning,
+    build_plan,
+    render_plan,
+)
+from idconsole.changes.progress import Progress, ProgressCallback
+from idconsole.changes.staged import ProfileMismatch, StagedChangedElsewhere, StagedEntry, StagedSet
+from idconsole.changes.submit import (
+    ApplyRefused,
+    ApplyReport,
+    ChangeResult,
+    apply,
+    apply_in_flight,
+    reconcile,
+    refusals,
+    resolve_unknown,
+)
+from idconsole.changes.undo import undo
+from idconsole.changes.validate import junk_id_reasons, parse_assignments
+
+__all__ = [
+    "AMPLITUDE", "BLOCKING", "IDENTIFY", "INFO", "KINDS", "MAP", "MIXPANEL", "MP_ALIAS", "MP_IDENTIFY",
+    "MP_MERGE", "NON_IDEMPOTENT_OPERATIONS", "OPERATIONS", "UNMAP", "WARNING",
+    "ApplyRefused", "ApplyReport", "Change", "ChangeResult", "CsvImportError", "Effect", "Journal",
+    "JournalEntry", "JournalRequest", "Plan", "PlanWarning", "PlannedChange", "PlannedRequest",
+    "ProfileMismatch", "Progress", "ProgressCallback", "StagedChangedElsewhere", "StagedEntry", "StagedSet",
+    "apply", "apply_in_flight", "build_plan", "import_csv", "junk_id_reasons", "normalize_operation",
+    "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "resolve_unknown", "undo",
+]  # fmt: skip

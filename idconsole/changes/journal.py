@@ -1,0 +1,328 @@
+"""The journal: `<state_dir>/<profile>/journal.jsonl`, one JSON record per line, appended and fsync'd
+one record at a time, so a crash or a kill loses at most the record being written (a torn last line
+is skipped when reading). It never holds a secret: only ids, properties, URLs without credentials,
+and error messages (which the client builds without secrets; known secret values are also redacted).
+
+Every apply writes, under one `journal_id` (`20250101-120000-ab12`, sortable, UTC):
+
+```
+{"type": "begin",  "journal_id", "at", "profile", "region", "host", "changes": [Change.to_json()...],
+                   "requests": [{"index", "kind", "method", "endpoint", "size", "changes": [ids]}],
+                   "pre_state": {"mappings": {user: global|null}, "mappings_read": bool,
+                                 "properties": {user: {key: value}}, "properties_unreadable": {user: reason}},
+                   "confirmed": {"acknowledged_warnings": [codes], "allow_irreversible": bool}}
+{"type": "intent", "journal_id", "at", "request": i, "kind", "changes": [ids]}     BEFORE sending request i
+{"type": "ack",    "journal_id", "at", "request": i}                               right after the server said OK
+{"type": "fail",   "journal_id", "at", "request": i, "outcome": "rejected"|"unknown"|"not_applied",
+                   "error": {"kind", "message", "status"}}
+{"type": "verify", "journal_id", "at", "results": {change_id: "confirmed"|"pending"|"failed"|"unverifiable"},
+                   "notes": {change_id: text}}
+{"type": "end",    "journal_id", "at", "summary": {...}, "stopped": null|"cancelled"|"auth"|"unavailable"}
+{"type": "resolve","journal_id", "at", "change": change_id, "decision": "applied"|"resend"}   (later)
+```
+
+An `intent` with neither `ack` nor `fail` after it means the process died while that request was in
+flight: its changes' outcome is unknown (`JournalEntry.change_status` says `unknown`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets as _secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from idconsole.api.errors import BadInput
+from idconsole.changes._fs import append_line
+from idconsole.changes.model import Change
+
+# change statuses in an entry
+ACKED = "acked"  # the server acknowledged its request
+REJECTED = "rejected"  # the server refused its request (400, 401...): not applied
+UNKNOWN = "unknown"  # the request may have reached the server; no answer
+NOT_APPLIED = "not_applied"  # the request failed before reaching the server (or was idempotent and can be re-sent)
+NOT_SENT = "not_sent"  # never sent (cancelled, stopped before it)
+IN_FLIGHT = "in_flight"  # intent written, no outcome: only while the apply runs; after a crash = unknown
+
+
+def new_journal_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + _secrets.token_hex(2)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class JournalRequest:
+    index: int
+    kind: str
+    method: str
+    endpoint: str
+    change_ids: tuple[str, ...]
+    size: int
+    #: `planned` (no intent yet), `in_flight`, `acked`, `rejected`, `unknown`, `not_applied`
+    state: str = "planned"
+    error: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "kind": self.kind, "method": self.method, "endpoint": self.endpoint,
+            "size": self.size, "changes": list(self.change_ids), "state": self.state, "error": self.error,
+        }
+
+
+@dataclass
+class JournalEntry:
+    """Every record of one apply, put together."""
+
+    journal_id: str
+    at: str = ""
+    profile: str = ""
+    region: str = ""
+    host: str = ""
+    changes: list[Change] = field(default_factory=list)
+    requests: list[JournalRequest] = field(default_factory=list)
+    pre_state: dict[str, Any] = field(default_factory=dict)
+    confirmed: dict[str, Any] = field(default_factory=dict)
+    verification: dict[str, str] = field(default_factory=dict)
+    verification_notes: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    stopped: str | None = None
+    finished: bool = False
+    ended_at: str | None = None
+    #: change id -> "applied" | "resend" (decisions about unknown outcomes taken later)
+    resolutions: dict[str, str] = field(default_factory=dict)
+
+    # --- per change ------------------------------------------------------------------------------
+
+    def request_of(self, change_id: str) -> JournalRequest | None:
+        for request in self.requests:
+            if change_id in request.change_ids:
+                return request
+        return None
+
+    def change_status(self, change_id: str) -> str:
+        """`acked`, `rejected`, `unknown`, `not_applied`, `not_sent` (or `in_flight` while running).
+        After a crash an intent without outcome reads as `unknown`."""
+        request = self.request_of(change_id)
+        if request is None or request.state == "planned":
+            return NOT_SENT
+        if request.state == IN_FLIGHT:
+            return IN_FLIGHT if not self.finished and self._maybe_running else UNKNOWN
+        return request.state
+
+    #: set by the apply that is writing this entry (so its own in-flight request is not "unknown")
+    _maybe_running: bool = False
+
+    def change(self, change_id: str) -> Change | None:
+        for change in self.changes:
+            if change.id == change_id:
+                return change
+        return None
+
+    def changes_with(self, status: str) -> list[Change]:
+        return [c for c in self.changes if self.change_status(c.id) == status]
+
+    @property
+    def acked(self) -> list[Change]:
+        return self.changes_with(ACKED)
+
+    @property
+    def unknown(self) -> list[Change]:
+        return [c for c in self.changes if self.change_status(c.id) in (UNKNOWN, IN_FLIGHT)]
+
+    @property
+    def crashed(self) -> bool:
+        """The apply never wrote its `end` record (killed, crashed, or still running)."""
+        return not self.finished
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            status = self.change_status(change.id)
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def headline(self) -> str:
+        counts = self.counts()
+        parts = [f"{counts.get(s, 0)} {s.replace('_', ' ')}" for s in (ACKED, REJECTED, UNKNOWN, NOT_APPLIED, NOT_SENT)
+                 if counts.get(s)]
+        state = "" if self.finished else " (did not finish: interrupted)"
+        if self.stopped:
+            state += f" (stopped: {self.stopped})"
+        return f"{self.journal_id}  {self.at}  {self.profile}/{self.region}  {len(self.changes)} change(s): " \
+               f"{', '.join(parts) or 'nothing sent'}{state}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "journal_id": self.journal_id,
+            "at": self.at,
+            "ended_at": self.ended_at,
+            "profile": self.profile,
+            "region": self.region,
+            "host": self.host,
+            "finished": self.finished,
+            "stopped": self.stopped,
+            "changes": [
+                {**c.to_json(), "description": c.description(), "status": self.change_status(c.id),
+                 "verified": self.verification.get(c.id), "resolution": self.resolutions.get(c.id)}
+                for c in self.changes
+            ],
+            "requests": [r.to_json() for r in self.requests],
+            "pre_state": self.pre_state,
+            "confirmed": self.confirmed,
+            "verification": self.verification,
+            "verification_notes": self.verification_notes,
+            "summary": self.summary,
+            "counts": self.counts(),
+            "resolutions": self.resolutions,
+        }
+
+    # --- building from records -------------------------------------------------------------------
+
+    def _apply_record(self, record: dict[str, Any]) -> None:
+        kind = record.get("type")
+        if kind == "begin":
+            self.at = str(record.get("at", ""))
+            self.profile = str(record.get("profile", ""))
+            self.region = str(record.get("region", ""))
+            self.host = str(record.get("host", ""))
+            self.changes = []
+            for item in record.get("changes", ()):
+                try:
+                    self.changes.append(Change.from_json(item))
+                except BadInput:
+                    continue
+            self.requests = [
+                JournalRequest(
+                    index=int(r.get("index", i)),
+                    kind=str(r.get("kind", "")),
+                    method=str(r.get("method", "")),
+                    endpoint=str(r.get("endpoint", "")),
+                    change_ids=tuple(r.get("changes", ())),
+                    size=int(r.get("size", len(r.get("changes", ())))),
+                )
+                for i, r in enumerate(record.get("requests", ()), 1)
+            ]
+            self.pre_state = record.get("pre_state") or {}
+            self.confirmed = record.get("confirmed") or {}
+            return
+        request = self._request(record.get("request"))
+        if kind == "intent" and request is not None:
+            request.state = IN_FLIGHT
+        elif kind == "ack" and request is not None:
+            request.state = ACKED
+            request.error = None
+        elif kind == "fail" and request is not None:
+            outcome = record.get("outcome")
+            request.state = outcome if outcome in (REJECTED, UNKNOWN, NOT_APPLIED) else UNKNOWN
+            request.error = record.get("error") if isinstance(record.get("error"), dict) else None
+        elif kind == "verify":
+            results = record.get("results")
+            if isinstance(results, dict):
+                self.verification.update({str(k): str(v) for k, v in results.items()})
+            notes = record.get("notes")
+            if isinstance(notes, dict):
+                self.verification_notes.update({str(k): str(v) for k, v in notes.items()})
+        elif kind == "end":
+            self.finished = True
+            self.ended_at = record.get("at")
+            self.summary = record.get("summary") or {}
+            self.stopped = record.get("stopped")
+        elif kind == "resolve":
+            change_id, decision = record.get("change"), record.get("decision")
+            if isinstance(change_id, str) and decision in ("applied", "resend"):
+                self.resolutions[change_id] = decision
+
+    def _request(self, index: Any) -> JournalRequest | None:
+        for request in self.requests:
+            if request.index == index:
+                return request
+        return None
+
+
+class Journal:
+    """`Journal(path)`: append records, read them back grouped per apply."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def append(self, record: dict[str, Any], *, redact: Iterable[str] = ()) -> None:
+        """Write one record and fsync it. `redact`: secret values that must never appear (defence in
+        depth: nothing we write should contain one)."""
+        if "at" not in record:
+            record = {**record, "at": now()}
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        for value in redact:
+            if value and len(value) >= 4 and value in line:
+                line = line.replace(value, "***")
+        append_line(self.path, line.encode("utf-8"))
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every readable record in file order (a torn or foreign line is skipped)."""
+        try:
+            fh = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            for raw in fh:
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("journal_id"), str):
+                    yield record
+
+    def entries(self) -> list[JournalEntry]:
+        """One entry per apply, newest first."""
+        by_id: dict[str, JournalEntry] = {}
+        order: list[str] = []
+        for record in self.records():
+            jid = record["journal_id"]
+            entry = by_id.get(jid)
+            if entry is None:
+                entry = by_id[jid] = JournalEntry(jid)
+                order.append(jid)
+            entry._apply_record(record)
+        return [by_id[j] for j in reversed(order)]
+
+    def get(self, journal_id: str) -> JournalEntry | None:
+        """The entry with this id (or the only one whose id starts with it); None if there is none."""
+        entries = self.entries()
+        for entry in entries:
+            if entry.journal_id == journal_id:
+                return entry
+        matches = [e for e in entries if journal_id and e.journal_id.startswith(journal_id)]
+        return matches[0] if len(matches) == 1 else None
+
+    def require(self, journal_id: str) -> JournalEntry:
+        """Like get(), but BadInput with a clear reason when there is no such entry."""
+        entry = self.get(journal_id)
+        if entry is not None:
+            return entry
+        entries = self.entries()
+        matches = [e for e in entries if journal_id and e.journal_id.startswith(journal_id)]
+        if len(matches) > 1:
+            raise BadInput(f"{journal_id!r} matches {len(matches)} journal entries.", hint="Give more of the id.")
+        raise BadInput(f"No journal entry {journal_id!r}.", hint="List them with `idconsole journal`.")
+
+    def latest_status(self) -> dict[str, tuple[str, JournalEntry]]:
+        """change id -> (its status in the newest entry that sent it, that entry). Used to reconcile
+        the staged set after a crash."""
+        result: dict[str, tuple[str, JournalEntry]] = {}
+        for entry in reversed(self.entries()):  # oldest first, newer overwrite
+            for change in entry.changes:
+                status = entry.change_status(change.id)
+                if status != NOT_SENT:
+                    result[change.id] = (status, entry)
+                if change.id in entry.resolutions:
+                    result[change.id] = ("resolved_" + entry.resolutions[change.id], entry)
+        return result

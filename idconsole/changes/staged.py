@@ -1,0 +1,397 @@
+"""The staged change set of one profile: `<state_dir>/<profile>/staged.json`.
+
+- Belongs to one profile: the file records the profile name. Loading a file that records another
+  profile works (so you can look at it and `clear()` it) but every other edit, and any plan/apply, is
+  refused (`mismatch` is true; the plan reports a blocking `profile_mismatch`).
+- Survives restarts and crashes: every edit rewrites the file atomically (temp file, fsync, rename).
+- Edits address a change by its 1-based position `n` (as `stage list` shows it) or by its id (str).
+- Safe next to another idconsole process: an edit first re-reads the file when another process
+  changed it; edits by id (add, remove, mark) merge with theirs, edits by position are refused with
+  "changed elsewhere, look again" (the set is reloaded) so you never drop the wrong change.
+- Each entry has a status: `staged` (will be sent) or `unknown` (it was sent, its outcome is unknown
+  and it is not idempotent: it is held and never re-sent until someone decides with `resolve()`).
+  `note` keeps the last error a change met (a rejected batch's reason), `journal_id` where it happened.
+
+File format (version 1):
+```json
+{"format": "idconsole.staged", "version": 1, "profile": "acme", "revision": 12, "saved_at": "...",
+ "changes": [{"id": "c1a2b3c4d5e6", "op": "map", "user_id": "u", "global_user_id": "g",
+              "status": "staged", "note": null, "journal_id": null}]}
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from idconsole.api.errors import BadInput
+from idconsole.changes._fs import atomic_write
+from idconsole.changes.model import Change
+
+FORMAT = "idconsole.staged"
+VERSION = 1
+STAGED = "staged"
+UNKNOWN = "unknown"
+STATUSES = (STAGED, UNKNOWN)
+
+Ref = int | str
+
+
+class ProfileMismatch(BadInput):
+    """The staged set was made under another profile."""
+
+    kind = "profile_mismatch"
+
+
+class StagedChangedElsewhere(BadInput):
+    """Another idconsole process changed the staged set; it has been reloaded."""
+
+    kind = "stale"
+
+
+@dataclass(frozen=True)
+class StagedEntry:
+    change: Change
+    status: str = STAGED
+    note: str | None = None
+    journal_id: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.status == UNKNOWN
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.change.to_json()
+        data.update(status=self.status, note=self.note, journal_id=self.journal_id)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> StagedEntry:
+        change = Change.from_json(data)
+        status = data.get("status", STAGED)
+        note = data.get("note")
+        journal_id = data.get("journal_id")
+        return cls(
+            change,
+            status if status in STATUSES else STAGED,
+            note if isinstance(note, str) else None,
+            journal_id if isinstance(journal_id, str) else None,
+        )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class StagedSet:
+    """`StagedSet.load(path, profile)`; see the module docstring."""
+
+    def __init__(self, path: Path, profile: str, *, recorded_profile: str | None = None) -> None:
+        self.path = Path(path)
+        #: the profile this set is used under
+        self.expected_profile = profile
+        #: the profile the file records (differs from expected_profile when it was made elsewhere)
+        self.profile = recorded_profile or profile
+        self.revision = 0
+        self._entries: list[StagedEntry] = []
+        self._listeners: list[Callable[[StagedSet], None]] = []
+        self._disk_revision: int | None = None
+
+    # --- loading / saving ------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path, profile: str) -> StagedSet:
+        """The set stored at `path` (empty if there is none). BadInput if the file is not a staged set
+        (it is left untouched)."""
+        staged = cls(Path(path), profile)
+        staged._read()
+        return staged
+
+    def _read_file(self) -> dict[str, Any] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise BadInput(f"Cannot read the staged changes at {self.path}: {exc.strerror or exc}.") from None
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise BadInput(
+                f"The staged changes file {self.path} is not valid JSON.",
+                hint="idconsole did not change it; fix it, or move it aside to start empty.",
+            ) from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("changes"), list):
+            raise BadInput(
+                f"{self.path} is not an idconsole staged set.",
+                hint="idconsole did not change it; move it aside to start empty.",
+            )
+        if isinstance(doc.get("version"), int) and doc["version"] > VERSION:
+            raise BadInput(f"{self.path} was written by a newer idconsole (version {doc['version']}).")
+        return doc
+
+    def _read(self) -> None:
+        doc = self._read_file()
+        if doc is None:
+            self._entries = []
+            self.revision = 0
+            self.profile = self.expected_profile
+            self._disk_revision = None
+            return
+        entries = []
+        for i, item in enumerate(doc["changes"], 1):
+            try:
+                entries.append(StagedEntry.from_json(item))
+            except BadInput as exc:
+                raise BadInput(
+                    f"{self.path}: staged change {i} is malformed: {exc.message}",
+                    hint="idconsole did not change the file; fix or remove that entry.",
+                ) from None
+        recorded = doc.get("profile")
+        self.profile = recorded if isinstance(recorded, str) and recorded else self.expected_profile
+        self._entries = entries
+        rev = doc.get("revision")
+        self.revision = rev if isinstance(rev, int) else 0
+        self._disk_revision = self.revision
+
+    def reload(self) -> None:
+        self._read()
+        self._notify()
+
+    def _disk_changed(self) -> bool:
+        try:
+            doc = self._read_file()
+        except BadInput:
+            return False  # a broken file is reported by load(); do not clobber logic here
+        disk_rev = None if doc is None else doc.get("revision")
+        return disk_rev != self._disk_revision
+
+    def _save(self) -> None:
+        self.revision += 1
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "profile": self.profile,
+            "revision": self.revision,
+            "saved_at": _now(),
+            "changes": [e.to_json() for e in self._entries],
+        }
+        atomic_write(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
+        self._disk_revision = self.revision
+        self._notify()
+
+    def _begin_edit(self, *, positional: bool, allow_mismatch: bool = False) -> None:
+        if self._disk_changed():
+            self._read()
+            if positional:
+                self._notify()
+                raise StagedChangedElsewhere(
+                    "The staged changes were changed by another idconsole; they have been reloaded.",
+                    hint="Look at them again (`idconsole stage list`) and retry.",
+                )
+        if self.mismatch and not allow_mismatch:
+            raise ProfileMismatch(
+                f"These staged changes belong to profile {self.profile!r}, not {self.expected_profile!r}.",
+                hint="Use that profile, or clear them (`idconsole stage clear`).",
+            )
+
+    # --- listeners -------------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[StagedSet], None]) -> Callable[[], None]:
+        """Call `callback(self)` after every change; returns a function that unsubscribes."""
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            callback(self)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    @property
+    def mismatch(self) -> bool:
+        return self.profile != self.expected_profile
+
+    @property
+    def entries(self) -> list[StagedEntry]:
+        return list(self._entries)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [e.change for e in self._entries]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.changes)
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def entry(self, ref: Ref) -> StagedEntry:
+        return self._entries[self.index_of(ref)]
+
+    def get(self, ref: Ref) -> Change:
+        return self.entry(ref).change
+
+    def index_of(self, ref: Ref) -> int:
+        """0-based index of the change at 1-based position `ref` (int) or with id `ref` (str)."""
+        if isinstance(ref, bool):
+            raise BadInput("A change is addressed by its number or its id.")
+        if isinstance(ref, int):
+            if not 1 <= ref <= len(self._entries):
+                size = len(self._entries)
+                raise BadInput(
+                    f"There is no staged change {ref}" + (f" (1..{size})." if size else " (nothing is staged)."),
+                )
+            return ref - 1
+        for i, entry in enumerate(self._entries):
+            if entry.change.id == ref:
+                return i
+        raise BadInput(f"No staged change has the id {ref!r}.")
+
+    def position(self, change_id: str) -> int | None:
+        """1-based position of a change id, None if it is not staged."""
+        for i, entry in enumerate(self._entries, 1):
+            if entry.change.id == change_id:
+                return i
+        return None
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever what would be sent changes (content, order, status); plans record it."""
+        doc = [e.to_json() for e in self._entries]
+        body = json.dumps([self.profile, doc], sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """`stage list --json`: `[{"n": 1, "id": ..., "op": ..., fields..., "status", "description"}]`."""
+        out = []
+        for n, entry in enumerate(self._entries, 1):
+            item = {"n": n, **entry.to_json()}
+            item["description"] = entry.change.description()
+            out.append(item)
+        return out
+
+    # --- editing ---------------------------------------------------------------------------------
+
+    def add(self, change: Change) -> Change:
+        self.extend([change])
+        return change
+
+    def extend(self, changes: Iterable[Change]) -> list[Change]:
+        """Append changes in one atomic write (all or nothing). Duplicate change ids get fresh ids."""
+        new = list(changes)
+        for change in new:
+            if not isinstance(change, Change):
+                raise BadInput("Only changes can be staged.")
+        self._begin_edit(positional=False)
+        taken = {e.change.id for e in self._entries}
+        fixed = []
+        for change in new:
+            if change.id in taken:
+                change = change.replace_id()
+            taken.add(change.id)
+            fixed.append(change)
+        self._entries.extend(StagedEntry(c) for c in fixed)
+        self._save()
+        return fixed
+
+    def replace(self, ref: Ref, change: Change) -> Change:
+        """Put `change` in place of change `ref` (it keeps the position; it gets a fresh status)."""
+        self._begin_edit(positional=isinstance(ref, int))
+        i = self.index_of(ref)
+        others = {e.change.id for j, e in enumerate(self._entries) if j != i}
+        if change.id in others:
+            change = change.replace_id()
+        self._entries[i] = StagedEntry(change)
+        self._save()
+        return change
+
+    def move(self, ref: Ref, to: int) -> None:
+        """Move change `ref` to 1-based position `to`."""
+        self._begin_edit(positional=True)
+        i = self.index_of(ref)
+        if not 1 <= to <= len(self._entries):
+            raise BadInput(f"Cannot move to position {to} (1..{len(self._entries)}).")
+        entry = self._entries.pop(i)
+        self._entries.insert(to - 1, entry)
+        self._save()
+
+    def drop(self, ref: Ref) -> Change:
+        self._begin_edit(positional=isinstance(ref, int))
+        i = self.index_of(ref)
+        entry = self._entries.pop(i)
+        self._save()
+        return entry.change
+
+    def clear(self) -> int:
+        """Drop everything (also the way out of a profile mismatch). Returns how many were dropped."""
+        self._begin_edit(positional=False, allow_mismatch=True)
+        count = len(self._entries)
+        self._entries = []
+        self.profile = self.expected_profile
+        self._save()
+        return count
+
+    # --- used by apply (by id, merge-safe) --------------------------------------------------------
+
+    def remove_ids(self, change_ids: Iterable[str]) -> int:
+        """Remove the changes with these ids (those already gone are ignored). Returns how many."""
+        ids = set(change_ids)
+        self._begin_edit(positional=False)
+        before = len(self._entries)
+        self._entries = [e for e in self._entries if e.change.id not in ids]
+        if len(self._entries) != before:
+            self._save()
+        return before - len(self._entries)
+
+    def mark(
+        self, change_ids: Iterable[str], *, status: str | None = None, note: str | None = None,
+        journal_id: str | None = None,
+    ) -> None:
+        """Set status / note / journal id of these changes (missing ids are ignored)."""
+        ids = set(change_ids)
+        if status is not None and status not in STATUSES:
+            raise ValueError(status)
+        self._begin_edit(positional=False)
+        changed = False
+        for i, entry in enumerate(self._entries):
+            if entry.change.id in ids:
+                self._entries[i] = replace(
+                    entry,
+                    status=status if status is not None else entry.status,
+                    note=note,
+                    journal_id=journal_id if journal_id is not None else entry.journal_id,
+                )
+                changed = True
+        if changed:
+            self._save()
+
+    def resolve(self, ref: Ref, *, applied: bool) -> Change:
+        """Decide about a held change whose outcome is unknown: `applied=True` (you checked that it
+        took effect) removes it; `applied=False` (it did not) makes it `staged` again, to be sent by
+        the next apply. Use `idconsole.changes.resolve_unknown` to also record the decision in the journal."""
+        self._begin_edit(positional=isinstance(ref, int))
+        i = self.index_of(ref)
+        entry = self._entries[i]
+        if entry.status != UNKNOWN:
+            raise BadInput(f"Change {i + 1} is not waiting for a decision (its outcome is known).")
+        if applied:
+            self._entries.pop(i)
+        else:
+            self._entries[i] = replace(entry, status=STAGED, note="re-staged after an unknown outcome")
+        self._save()
+        return entry.change

@@ -1,0 +1,177 @@
+"""Checks on single changes and ids, and the parsing of `KEY=VALUE` assignments.
+
+- `change_problems(change)`: what makes a change impossible to send (empty id, unmap with a global id,
+  $add of a non-number, ...). The named constructors raise BadInput with the first one; the plan
+  reports every one as *blocking*.
+- `junk_id_reasons(id)`: why an id looks like a bug rather than a user (`null`, `undefined`, `0`, `-1`,
+  shorter than 5 characters, leading/trailing whitespace). The plan reports them as *warnings*.
+- `parse_assignments(["k=v", "n:=3"], operation)`: `KEY=VALUE` keeps VALUE as text, `KEY:=JSON` parses
+  VALUE as JSON (numbers, true/false, lists, objects). `$add` needs a number (either form: `n=3` works).
+  `$unset` takes bare keys (`KEY` or `KEY=anything`); `$clearAll` takes none (a lone `-` is accepted).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from idconsole.api.errors import BadInput
+from idconsole.changes import model
+
+JUNK_IDS = frozenset({"null", "none", "nil", "undefined", "nan", "0", "-1", "[object object]", "(null)", "n/a"})
+MIN_ID_LENGTH = 5
+
+
+def junk_id_reasons(value: str) -> list[str]:
+    """Reasons this id looks like junk; empty when it looks like a real id."""
+    if not isinstance(value, str):
+        return ["is not text"]
+    reasons: list[str] = []
+    if value == "" or not value.strip():
+        return ["is empty"]
+    if value != value.strip():
+        reasons.append("has leading or trailing whitespace")
+    if value.strip().lower() in JUNK_IDS:
+        reasons.append(f"is the placeholder value {value.strip()!r}")
+    elif len(value.strip()) < MIN_ID_LENGTH:
+        reasons.append(f"is shorter than {MIN_ID_LENGTH} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        reasons.append("contains control characters")
+    return reasons
+
+
+def is_empty_id(value: Any) -> bool:
+    return not isinstance(value, str) or not value.strip()
+
+
+def as_number(value: Any) -> int | float | None:
+    """A JSON number (or numeric text) as a number; None when it is not one (booleans are not)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def change_problems(change: model.Change) -> list[str]:
+    """Every reason this change cannot be sent as it is (empty when it can)."""
+    op = change.op
+    problems: list[str] = []
+    if op not in model.KINDS:
+        return [f"unknown change kind {op!r}"]
+    names = {
+        model.MAP: ("user id", "global user id"),
+        model.UNMAP: ("user id", "global user id"),
+        model.IDENTIFY: ("user id", ""),
+        model.MP_IDENTIFY: ("anonymous id", "identified id"),
+        model.MP_ALIAS: ("alias", "distinct id"),
+        model.MP_MERGE: ("first distinct id", "second distinct id"),
+    }[op]
+    if is_empty_id(change.user_id):
+        problems.append(f"the {names[0]} is empty")
+    if op == model.UNMAP:
+        if change.target_id is not None:
+            problems.append(
+                "an unmap must not carry a global user id (Amplitude rejects it); unmap removes whatever "
+                "the user is mapped to"
+            )
+    elif op == model.IDENTIFY:
+        if change.target_id is not None:
+            problems.append("an identify has no second id")
+        problems.extend(_identify_problems(change))
+    elif is_empty_id(change.target_id):
+        problems.append(f"the {names[1]} is empty")
+    if op == model.MP_MERGE and change.target_id is not None and change.user_id == change.target_id:
+        problems.append("a merge needs two different ids")
+    if op in (model.MP_IDENTIFY, model.MP_ALIAS) and change.user_id == change.target_id and change.target_id:
+        problems.append(f"the {names[0]} and the {names[1]} are the same")
+    return problems
+
+
+def _identify_problems(change: model.Change) -> list[str]:
+    operation, props = change.operation, dict(change.properties)
+    if operation not in model.OPERATIONS:
+        return [f"unknown user property operation {operation!r} (use one of {', '.join(model.OPERATIONS)})"]
+    if operation == "$clearAll":
+        return []
+    if not props:
+        return [f"{operation} needs at least one property"]
+    problems = []
+    for key, value in props.items():
+        if not isinstance(key, str) or not key.strip():
+            problems.append("a property name is empty")
+        elif key.startswith("$"):
+            problems.append(f"property name {key!r} starts with '$' (reserved for operations)")
+        if operation == "$add" and as_number(value) is None:
+            problems.append(f"$add needs a number for {key!r}, not {json.dumps(value, default=str)[:40]}")
+        if operation == "$unset" and value != "-":
+            problems.append(f'$unset of {key!r} takes the value "-"')
+    return problems
+
+
+def parse_assignments(assignments: Iterable[str], operation: str) -> dict[str, Any]:
+    """Turn CLI/editor `KEY=VALUE` / `KEY:=JSON` strings into a properties dict for `operation`.
+    Raises BadInput naming the bad assignment."""
+    operation = model.normalize_operation(operation)
+    items = list(assignments)
+    if operation == "$clearAll":
+        extra = [a for a in items if a not in ("-", "*", "")]
+        if extra:
+            raise BadInput(f"$clearAll takes no properties (got {extra[0]!r}).", hint="Pass `-` or nothing.")
+        return {}
+    props: dict[str, Any] = {}
+    for item in items:
+        key, value = parse_assignment(item, operation)
+        if key in props:
+            raise BadInput(f"Property {key!r} is given twice.")
+        props[key] = value
+    if not props:
+        raise BadInput(f"{operation} needs at least one KEY=VALUE.")
+    return props
+
+
+def parse_assignment(item: str, operation: str) -> tuple[str, Any]:
+    operation = model.normalize_operation(operation)
+    if operation == "$unset":
+        key = item.split("=", 1)[0]
+        key = key[:-1] if key.endswith(":") else key
+        if not key.strip():
+            raise BadInput(f"Bad property {item!r}: the name is empty.")
+        return key, "-"
+    idx = item.find("=")
+    if idx == -1:
+        raise BadInput(f"Bad KEY=VALUE {item!r}: no '='.", hint="Write name=value (text) or name:=JSON.")
+    value: Any
+    if idx > 0 and item[idx - 1] == ":":
+        key, raw = item[: idx - 1], item[idx + 1 :]
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise BadInput(f"Bad KEY:=JSON {item!r}: {raw[:40]!r} is not valid JSON.") from None
+    else:
+        key, value = item[:idx], item[idx + 1 :]
+    if not key.strip():
+        raise BadInput(f"Bad KEY=VALUE {item!r}: the name is empty.")
+    if key.startswith("$"):
+        raise BadInput(f"Bad KEY=VALUE {item!r}: property names cannot start with '$'.")
+    if operation == "$add":
+        number = as_number(value)
+        if number is None:
+            raise BadInput(f"$add needs a number: {item!r} is not one.", hint="e.g. logins=1 or credit=-2.5")
+        value = number
+    return key, value
