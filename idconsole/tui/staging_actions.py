@@ -595,3 +595,113 @@ def read_csv(path: Any) -> list[Any]:
     from idconsole import changes
 
     return list(changes.read_csv(path))  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------------
+# Journal entries and apply reports, as the tables show them
+
+
+#: a change's status in a journal entry / report -> the word shown
+OUTCOME_WORDS = {
+    "acked": "sent",
+    "rejected": "rejected",
+    "unknown": "unknown",
+    "in_flight": "sending",
+    "not_applied": "not applied",
+    "not_sent": "not sent",
+}
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    op: str
+    subject: str
+    detail: str
+    outcome: str
+    verification: str = ""
+    error: str = ""
+    irreversible: bool = False
+
+
+@dataclass(frozen=True)
+class JournalEntryView:
+    id: str
+    when: str
+    outcome: str
+    summary: str
+    rows: tuple[ResultRow, ...]
+    failed: bool
+    partial: bool
+    irreversible: bool
+    undoable: bool
+    undo_note: str = ""
+
+
+def _when(stamp: str) -> str:
+    """`2025-01-01T12:00:00.123+00:00` -> `2025-01-01 12:00:00`."""
+    return stamp.replace("T", " ")[:19] if stamp else ""
+
+
+def _error_text(error: Any) -> str:
+    if not isinstance(error, dict):
+        return ""
+    message = str(error.get("message") or error.get("kind") or "")
+    status = error.get("status")
+    return f"{status} {message}".strip() if status else message
+
+
+def result_rows(entry: Any) -> list[ResultRow]:
+    rows = []
+    for change in entry.changes:
+        desc = describe_change(change)
+        status = entry.change_status(change.id)
+        request = entry.request_of(change.id)
+        error = _error_text(request.error) if request is not None and status != "acked" else ""
+        verification = entry.verification.get(change.id, "")
+        note = entry.verification_notes.get(change.id, "")
+        if note and verification and verification != "confirmed":
+            verification = f"{verification}: {note}"
+        resolution = entry.resolutions.get(change.id)
+        outcome = OUTCOME_WORDS.get(status, status)
+        if resolution:
+            outcome += f" (resolved: {resolution})"
+        rows.append(ResultRow(desc.op, desc.subject, desc.detail, outcome, verification, error, desc.irreversible))
+    return rows
+
+
+def journal_entries(ws: Workspace) -> list[Any]:
+    """Every journal entry, newest first (reads the file: call it in a thread worker)."""
+    return list(ws.journal.entries())
+
+
+def journal_entry_view(entry: Any) -> JournalEntryView:
+    counts = entry.counts()
+    acked = counts.get("acked", 0)
+    bad = counts.get("rejected", 0) + counts.get("unknown", 0) + counts.get("not_applied", 0)
+    parts = [f"{n} {OUTCOME_WORDS.get(s, s)}" for s, n in counts.items() if n]
+    outcome = ", ".join(parts) or "nothing sent"
+    if not entry.finished:
+        outcome += " (interrupted)"
+    elif entry.stopped:
+        outcome += f" (stopped: {entry.stopped})"
+    descriptions = [c.description() for c in entry.changes[:3]]
+    summary = "; ".join(descriptions) + (f"; … {len(entry.changes) - 3} more" if len(entry.changes) > 3 else "")
+    irreversible = any(getattr(c, "irreversible", False) for c in entry.changes)
+    reversible_acked = [c for c in entry.acked if not getattr(c, "irreversible", False)]
+    undo_note = ""
+    if irreversible and not reversible_acked:
+        undo_note = "Nothing here can be undone: a Mixpanel merge is permanent."
+    elif not entry.acked:
+        undo_note = "Nothing was acknowledged by the server, so there is nothing to undo."
+    return JournalEntryView(
+        id=entry.journal_id,
+        when=_when(entry.at),
+        outcome=outcome,
+        summary=summary,
+        rows=tuple(result_rows(entry)),
+        failed=bool(bad) and not acked,
+        partial=bool(bad) and bool(acked) or not entry.finished or bool(entry.stopped),
+        irreversible=irreversible,
+        undoable=bool(reversible_acked),
+        undo_note=undo_note,
+    )

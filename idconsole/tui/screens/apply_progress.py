@@ -28,9 +28,16 @@ from idconsole.tui.widgets.status_bar import StatusBar
 
 MAX_ROWS = 500
 
-OUTCOME_STYLES = {"ok": "green", "failed": "bold red", "skipped": "yellow", "cancelled": "yellow",
-                  "unknown": "bold yellow"}
-VERIFY_STYLES = {"confirmed": "green", "pending": "yellow", "failed": "bold red", "": "dim"}
+OUTCOME_STYLES = {"sent": "green", "rejected": "bold red", "unknown": "bold yellow", "not applied": "yellow",
+                  "not sent": "yellow"}
+VERIFY_STYLES = {"confirmed": "green", "pending": "yellow", "failed": "bold red", "unverifiable": "dim"}
+
+
+def _style(styles: dict[str, str], value: str) -> str:
+    for word, style in styles.items():
+        if value.startswith(word):
+            return style
+    return ""
 
 
 class ApplyProgressScreen(Screen[None]):
@@ -201,8 +208,8 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
             table.add_row(
                 sa.cell(row.op), sa.cell(row.subject, limit=40), sa.cell(row.detail, limit=50),
                 sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=60,
-                        style=OUTCOME_STYLES.get(row.outcome, "")),
-                sa.cell(row.verification or "—", style=VERIFY_STYLES.get(row.verification, "")),
+                        style=_style(OUTCOME_STYLES, row.outcome)),
+                sa.cell(row.verification or "—", limit=40, style=_style(VERIFY_STYLES, row.verification)),
             )
         if len(view.rows) > MAX_ROWS:
             table.add_row(Text(f"… and {len(view.rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")

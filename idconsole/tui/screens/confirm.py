@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -61,7 +62,7 @@ Apply stays disabled until every one matches exactly.
                 lines.append(f"Estimated time: {sa.format_eta(s.eta_seconds)}.")
                 if s.warning_count:
                     lines.append(f"{sa.plural(s.warning_count, 'warning')} acknowledged.")
-                yield Static(literal("\n".join(lines)), id="confirm-summary")
+                yield Static(Content("\n").join(literal(line) for line in lines), id="confirm-summary")
                 if self.expected:
                     yield Static(
                         f"⚠ {sa.plural(len(self.expected), 'change')} cannot be undone. "

@@ -15,7 +15,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
@@ -100,9 +99,9 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         show_error(self.app, exc, context="Journal")
 
     def show_entries(self, entries: list[Any]) -> None:
-        """Newest first."""
+        """`entries` newest first (as the journal gives them)."""
         self._loading = False
-        self._entries = list(reversed(entries))
+        self._entries = list(entries)
         table = self.query_one("#journal-table", DataTable)
         current = self.selected_id()
         table.clear()
@@ -167,17 +166,13 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             )
         if len(view.rows) > MAX_DETAIL_ROWS:
             table.add_row(Text(f"… and {len(view.rows) - MAX_DETAIL_ROWS:,} more", style="dim"), "", "", "", "")
-        notes = []
+        parts: list[Any] = [table]
         if view.irreversible:
-            notes.append(Content.styled("⚠ This entry contains a Mixpanel merge: a merge cannot be undone.",
-                                        "bold $error"))
+            parts.append(Text("\n⚠ This entry contains a Mixpanel merge: a merge cannot be undone.", style="bold red"))
         if view.undo_note:
-            notes.append(literal(view.undo_note, style="dim"))
+            parts.append(sa.cell(view.undo_note, limit=300, style="dim"))
         from rich.console import Group
 
-        parts: list[Any] = [table]
-        for note in notes:
-            parts.append(Text(note.plain, style="bold red" if view.irreversible and note is notes[0] else "dim"))
         body.update(Group(*parts))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -208,7 +208,7 @@ Nothing has been sent.
             row = Horizontal(classes=f"plan-warning -{warning.severity}")
             children: list[Any] = [Static(label, classes="plan-warning-text")]
             if warning.needs_ack and not self.app.readonly:  # type: ignore[attr-defined]
-                children.append(Checkbox("Acknowledge", id=f"ack-{index}", classes="plan-ack"))
+                children.append(Checkbox("Acknowledge", id=f"ack-{index}", classes="plan-ack", compact=True))
             widgets.append((row, children))
         for row, children in widgets:
             box.mount(row)

@@ -85,12 +85,12 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
 
     def on_mount(self) -> None:
         table = self.query_one("#staged-table", DataTable)
-        table.add_column("#", key="n", width=4)
-        table.add_column("Vendor", key="vendor", width=10)
-        table.add_column("Change", key="op", width=9)
-        table.add_column("User / id", key="subject", width=38)
-        table.add_column("Details", key="detail", width=44)
-        table.add_column("Status", key="status", width=8)
+        table.add_column("#", key="n", width=3)
+        table.add_column("Vendor", key="vendor", width=9)
+        table.add_column("Change", key="op", width=8)
+        table.add_column("User / id", key="subject", width=36)
+        table.add_column("Details", key="detail", width=39)
+        table.add_column("Status", key="status", width=6)
         self.query_one("#staged-empty").display = False
         try:
             staged = self.app.workspace.staged  # type: ignore[attr-defined]

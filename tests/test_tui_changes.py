@@ -1,0 +1,313 @@
+"""Pilot tests of the staged-changes workflow: editor, stage dialog, plan, confirm, submit, journal, undo.
+
+Everything runs on `Workspace.demo()` (the in-process sandbox); the sandbox's own state is the proof of
+what was (or was not) sent. Nothing of idconsole is mocked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from textual.widgets import Button, DataTable, Input, Select
+from tui_support import *  # noqa: F403
+from tui_support import TUI_SIZE, make_app, settle
+
+from idconsole.changes.model import Change
+from idconsole.sandbox.demo import CHAIN, MARKUP_IDS, STORY_PHONE_USER, STORY_USER
+from idconsole.tui import staging_actions as sa
+from idconsole.tui.screens.confirm import AskDialog, ConfirmSubmitScreen
+from idconsole.tui.screens.plan import PlanScreen
+from idconsole.tui.screens.stage_dialog import StageChangeDialog
+from idconsole.tui.screens.staged import StagedScreen
+
+HOSTILE = MARKUP_IDS[1]  # "[@click=app.quit]x[/]"
+NEW_GLOBAL = "brand-new-global@example.com"
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def sandbox_state(ws: Any) -> dict[str, Any]:
+    return ws.sandbox_app.state.sandbox.export()
+
+
+async def sandbox_state_http(ws: Any) -> dict[str, Any]:
+    transport = httpx.ASGITransport(app=ws.sandbox_app)
+    async with httpx.AsyncClient(transport=transport, base_url=ws.connection.base_url) as client:
+        response = await client.get("/_sandbox/state")
+        response.raise_for_status()
+        return response.json()
+
+
+def mapped_to(ws: Any, user_id: str) -> str | None:
+    mappings = sandbox_state(ws)["amplitude"]["mappings"]
+    if isinstance(mappings, dict):
+        return mappings.get(user_id)
+    for user, target in mappings:
+        if user == user_id:
+            return target
+    return None
+
+
+def text_of(widget: Any) -> str:
+    """What a Static shows, as plain text."""
+    return str(widget.render())
+
+
+def table_text(table: DataTable) -> str:
+    rows = []
+    for row in range(table.row_count):
+        rows.append(" | ".join(str(getattr(c, "plain", c)) for c in table.get_row_at(row)))
+    return "\n".join(rows)
+
+
+async def open_staged(app: Any, pilot: Any) -> StagedScreen:
+    sa.open_staged(app)
+    await settle(pilot, app)
+    assert isinstance(app.screen, StagedScreen)
+    return app.screen
+
+
+async def fill(pilot: Any, dialog: StageChangeDialog, **values: str) -> None:
+    for name, value in values.items():
+        dialog.query_one(f"#input-{name}", Input).value = value
+    await pilot.pause()
+
+
+async def wait_plan(pilot: Any, app: Any) -> PlanScreen:
+    await settle(pilot, app)
+    screen = app.screen
+    assert isinstance(screen, PlanScreen), type(screen).__name__
+    assert screen.plan is not None, text_of(screen.query_one("#plan-summary"))
+    return screen
+
+
+# --- the stage dialog and the editor ----------------------------------------------------------------
+
+
+async def test_stage_a_map_by_hand_shows_in_the_editor(demo_workspace: Any) -> None:
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        assert "Nothing is staged" in text_of(editor.query_one("#staged-empty"))
+        await pilot.press("a")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog)
+        assert dialog.kind == "map"
+        await fill(pilot, dialog, user_id=STORY_PHONE_USER, global_user_id=NEW_GLOBAL)
+        dialog.query_one("#input-global_user_id", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.screen is editor
+        staged = list(demo_workspace.staged)
+        assert [(c.op, c.user_id, c.target_id) for c in staged] == [("map", STORY_PHONE_USER, NEW_GLOBAL)]
+        table = editor.query_one("#staged-table", DataTable)
+        assert STORY_PHONE_USER in table_text(table)
+        assert NEW_GLOBAL in table_text(table)
+
+
+async def test_dialog_refuses_incomplete_input_and_shows_why(demo_workspace: Any) -> None:
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await open_staged(app, pilot)
+        await pilot.press("a")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog)
+        await fill(pilot, dialog, user_id="someone@example.com")
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        assert app.screen is dialog
+        assert "required" in text_of(dialog.query_one("#stage-error"))
+        # a merge of an id with itself
+        dialog.query_one("#stage-kind", Select).value = "mp_merge"
+        await pilot.pause()
+        await fill(pilot, dialog, id_a="same-id-1", id_b="same-id-1")
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        assert "two different ids" in text_of(dialog.query_one("#stage-error"))
+        # the engine's own validation ($add needs a number) is shown, literally
+        dialog.query_one("#stage-kind", Select).value = "identify"
+        await pilot.pause()
+        dialog.query_one("#stage-property-op", Select).value = "$add"
+        await pilot.pause()
+        await fill(pilot, dialog, user_id="someone@example.com", key="logins", value="[b]lots[/b]")
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        assert "$add needs a number" in text_of(dialog.query_one("#stage-error"))
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, StagedScreen)
+        assert len(demo_workspace.staged) == 0
+
+
+async def test_edit_reorder_drop_and_clear(demo_workspace: Any) -> None:
+    staged = demo_workspace.staged
+    first = staged.add(Change.map(CHAIN[0], NEW_GLOBAL))
+    second = staged.add(Change.unmap(STORY_USER))
+    third = staged.add(Change.identify(STORY_USER, "$set", {"plan": "pro"}))
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        table = editor.query_one("#staged-table", DataTable)
+        assert table.row_count == 3
+        # move the last one up twice: K and ctrl+up
+        table.move_cursor(row=2)
+        await pilot.press("K")
+        await pilot.press("ctrl+up")
+        await settle(pilot, app)
+        assert [c.id for c in staged] == [third.id, first.id, second.id]
+        assert editor.selected_id() == third.id
+        await pilot.press("J")
+        await settle(pilot, app)
+        assert [c.id for c in staged] == [first.id, third.id, second.id]
+        # edit the identify (same id, same place)
+        await pilot.press("e")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog)
+        assert dialog.query_one("#input-key", Input).value == "plan"
+        assert dialog.query_one("#input-value", Input).value == "pro"
+        await fill(pilot, dialog, value="enterprise")
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        edited = staged.get(third.id)
+        assert dict(edited.properties) == {"plan": "enterprise"}
+        assert [c.id for c in staged] == [first.id, third.id, second.id]
+        # drop asks first, with Cancel focused: Enter keeps the change
+        await pilot.press("d")
+        await settle(pilot, app)
+        assert isinstance(app.screen, AskDialog)
+        assert app.screen.focused is not None and app.screen.focused.id == "ask-cancel"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert len(staged) == 3
+        await pilot.press("d")
+        await settle(pilot, app)
+        await pilot.click("#ask-yes")
+        await settle(pilot, app)
+        assert [c.id for c in staged] == [first.id, second.id]
+        # clear asks too
+        await pilot.press("X")
+        await settle(pilot, app)
+        await pilot.click("#ask-yes")
+        await settle(pilot, app)
+        assert len(staged) == 0
+        assert editor.query_one("#staged-empty").display
+
+
+async def test_hostile_ids_are_shown_literally_and_trigger_nothing(demo_workspace: Any) -> None:
+    demo_workspace.staged.add(Change.map(HOSTILE, "[bold]global[/bold]"))
+    demo_workspace.staged.add(Change.identify(HOSTILE, "$set", {"[red]k[/red]": "[@click=app.quit]v[/]"}))
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        text = table_text(editor.query_one("#staged-table", DataTable))
+        assert HOSTILE in text
+        assert "[bold]global[/bold]" in text
+        assert "[@click=app.quit]v[/]" in text
+        await pilot.click("#staged-table")
+        await settle(pilot, app)
+        assert app.is_running
+        # the edit dialog shows them as they are too
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert app.screen.query_one("#input-user_id", Input).value == HOSTILE
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.is_running
+
+
+async def test_readonly_hides_every_way_to_change(tui_env: Any, tmp_path: Any) -> None:
+    from idconsole.workspace import Workspace
+
+    ws = Workspace.demo(state_dir=tmp_path / "ro", readonly=True)
+    ws.staged.add(Change.map(CHAIN[0], NEW_GLOBAL))
+    app = make_app(ws, readonly=True)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        active = {b.binding.action for b in editor.active_bindings.values() if b.enabled}
+        for action in ("add", "edit", "drop", "clear", "import_csv"):
+            assert action not in active
+        assert "read-only" in text_of(editor.query_one("#staged-summary"))
+        # reached anyway (palette, another screen's code): refused with a message, nothing staged
+        editor.action_add()
+        sa.stage_map(app, STORY_USER)
+        await settle(pilot, app)
+        assert not isinstance(app.screen, StageChangeDialog)
+        assert len(ws.staged) == 1
+        # the plan can be read, but it has no submit
+        plan = PlanScreen()
+        app.push_screen(plan)
+        await settle(pilot, app)
+        assert not plan.query_one("#plan-submit", Button).display
+        assert "submit" not in {b.binding.action for b in plan.active_bindings.values() if b.enabled}
+
+
+async def test_context_staging_helpers_prefill_the_dialog(demo_workspace: Any) -> None:
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        sa.stage_unmap(app, STORY_USER)
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog)
+        assert dialog.kind == "unmap"
+        assert dialog.query_one("#input-user_id", Input).value == STORY_USER
+        assert app.focused is not None and app.focused.id == "stage-ok"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert [(c.op, c.user_id) for c in demo_workspace.staged] == [("unmap", STORY_USER)]
+
+        sa.stage_property(app, STORY_USER, "plan", "pro")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog) and dialog.kind == "identify"
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        sa.unstage_property(app, STORY_USER, "plan")
+        await settle(pilot, app)
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        ops = [(c.op, c.operation, dict(c.properties)) for c in demo_workspace.staged][1:]
+        assert ops == [("identify", "$set", {"plan": "pro"}), ("identify", "$unset", {"plan": "-"})]
+
+
+# --- confirm ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("irreversible", [False, True])
+async def test_confirm_starts_on_cancel(demo_workspace: Any, irreversible: bool) -> None:
+    from idconsole.changes.plan import Plan, PlannedChange, PlannedRequest
+
+    change = Change.mp_merge("anon-1234567", "user-7654321") if irreversible else Change.map(CHAIN[0], NEW_GLOBAL)
+    kind = "mp_merge" if irreversible else "usermap"
+    plan = Plan("demo", "us", "fp", "now", [PlannedChange(1, change, "send", (), (), 1)], [],
+                [PlannedRequest(1, change.vendor, kind, "POST", "http://x/endpoint", (change.id,), 1, 100, True)])
+    app = make_app(demo_workspace)
+    results: list[bool | None] = []
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        app.push_screen(ConfirmSubmitScreen(plan), results.append)
+        await settle(pilot, app)
+        screen = app.screen
+        assert app.focused is not None and app.focused.id == "confirm-cancel"
+        apply_button = screen.query_one("#confirm-apply", Button)
+        assert apply_button.disabled is irreversible
+        if irreversible:
+            field = screen.query_one("#confirm-type-0", Input)
+            field.focus()
+            await pilot.press(*"anon-1234567 user-765432")
+            await pilot.pause()
+            assert apply_button.disabled
+            await pilot.press("enter")  # Enter in the field never applies
+            await pilot.pause()
+            assert app.screen is screen
+            field.value = "anon-1234567   user-7654321 "
+            await pilot.pause()
+            assert not apply_button.disabled
+            screen.query_one("#confirm-cancel", Button).focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert results == [False]
