@@ -168,6 +168,9 @@ class Transport:
         self.redact = redact or Redactor()
         self._sleep = sleep
         self._rng = random.Random()
+        #: retries made and seconds chosen to wait between attempts, over the client's life
+        self.retries = 0
+        self.waited_s = 0.0
 
     def __repr__(self) -> str:
         return f"Transport(attempts={self.policy.attempts})"
@@ -210,7 +213,7 @@ class Transport:
                         f"{call.service} is unreachable: {failure} after {attempt} attempts.",
                         hint="Check the network or the base URL, then try again.",
                     )
-                await self._sleep(self._backoff(attempt))
+                await self._pause(self._backoff(attempt))
                 continue
 
             assert response is not None
@@ -243,7 +246,7 @@ class Transport:
                             call.method, call.path, wait, attempt, policy.attempts)
                 if last:
                     raise self._throttled(call, retry_after, attempt)
-                await self._sleep(wait)
+                await self._pause(wait)
                 continue
             if reply.status >= 500:
                 failure = f"HTTP {reply.status}"
@@ -257,13 +260,18 @@ class Transport:
                         f"{reply.snippet(120)}",
                         hint="The service may be down; try again later.",
                     )
-                await self._sleep(self._backoff(attempt))
+                await self._pause(self._backoff(attempt))
                 continue
             if call.budget is not None and reply.ok:
                 call.budget.succeeded()
             return reply
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    async def _pause(self, seconds: float) -> None:
+        self.retries += 1
+        self.waited_s += seconds
+        await self._sleep(seconds)
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform(0, min(cap, base * 2**(attempt-1)))."""
