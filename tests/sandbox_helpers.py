@@ -50,7 +50,13 @@ class SandboxServer:
         lines: queue.Queue[str] = queue.Queue()
         assert proc.stdout is not None
         stdout = proc.stdout
-        threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+
+        def pump() -> None:
+            for out in stdout:
+                lines.put(out)
+            lines.put("")  # EOF: the server exited before (or after) its ready line
+
+        threading.Thread(target=pump, daemon=True).start()
         try:
             line = lines.get(timeout=timeout)
         except queue.Empty:

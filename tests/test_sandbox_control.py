@@ -159,3 +159,12 @@ def test_serve_bad_values_exit_2(capsys, args, fragment):
 def test_serve_help_exits_0(capsys):
     assert serve_module.main(["--help"]) == 0
     assert "--usermap-rate" in capsys.readouterr().out
+
+
+def test_a_server_that_cannot_start_fails_fast_with_its_stderr():
+    from sandbox_helpers import SandboxServer
+
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="probability"):
+        SandboxServer.start("--fail-rate", "9")
+    assert time.monotonic() - start < 15
