@@ -1,0 +1,419 @@
+"""The Lookup screen: type any id, get the identity tree.
+
+Enter in the box looks the text up as a user id (get-mappings). If that user has no mappings, User
+search resolves it (user id, device id, Amplitude id or an email property) and the screen says which
+match it used; several matches are listed to choose from. The tree shows the chain upward ("maps
+into"), what maps into the user ("mapped from", paged), and loads deeper levels when expanded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from idconsole.api.models import SearchMatch, SearchResult, UserMappings
+from idconsole.tui import identity_graph as g
+from idconsole.tui.clipboard import copy_text
+from idconsole.tui.errors import route_worker_error
+from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.identity_tree import IdentityTree
+from idconsole.tui.widgets.node_details import NodeDetails
+from idconsole.tui.widgets.recent_lookups import RecentLookups, RecentLookupsScreen
+from idconsole.tui.widgets.status_bar import StatusBar
+
+KIND_WORDS = {
+    "match_user_or_device_id": "a user or device id",
+    "match_amplitude_id": "an Amplitude id",
+    "email": "an email",
+}
+
+
+def search_budget(workspace: Any) -> tuple[int, int] | None:
+    """(remaining, limit) of the User search budget, or None when the client cannot say."""
+    try:
+        budgets = workspace.client.budgets()
+    except Exception:  # the budget line is a nicety; it must never break the screen
+        return None
+    for budget in budgets:
+        if budget.family == "usersearch":
+            return budget.remaining, budget.limit
+    return None
+
+
+class LookupScreen(Screen):
+    """`LookupScreen()`: the console's main screen (the input is focused)."""
+
+    CSS_PATH = "../styles/lookup.tcss"
+    HELP_TITLE = "Lookup"
+    HELP = """\
+Look a user up by **user id**, **device id**, **Amplitude id** or **email**: type it and press **Enter**.
+
+- The id is first tried as a user id (User Mapping API). If it has no mappings, **User search** resolves it
+  (the screen says which match it used; several matches are listed – pick one with Enter). Search is limited
+  to 360 queries an hour: the remaining budget is shown next to the box; repeated searches come from a cache.
+- The **tree** shows the user, what it **maps into** (the whole chain: `A → B → C`, a cycle is marked ↻ and
+  never followed twice), and what is **mapped from** it. Expand a node (**space** or **→**) to load its own
+  mappings. Big lists come in pages of 200: select **show more** to add the next page.
+- The **side panel** has the selected id in full, its Amplitude id, what it maps into, how many ids map into it,
+  chain and cycle notes, and a warning for junk ids (`null`, `undefined`, `0`, `-1`, empty, very short).
+- **Enter** or **p** opens the profile of the selected user, **m** its Mixpanel profile, **c** copies the
+  selected id, **r** lists recent lookups, **/** goes back to the box.
+
+Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A's events show under B only.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_input", "Find", id="lookup.focus_input",
+                tooltip="Go to the lookup box"),
+        Binding("r", "recent", "Recent", id="lookup.recent", tooltip="Recent lookups of this profile"),
+        Binding("c", "copy_id", "Copy id", id="lookup.copy", tooltip="Copy the selected id to the clipboard"),
+        Binding("p", "open_profile", "Profile", id="lookup.profile",
+                tooltip="Amplitude profile of the selected user"),
+        Binding("m", "open_mixpanel", "Mixpanel", id="lookup.mixpanel_profile",
+                tooltip="Mixpanel profile of the selected id"),
+        Binding("escape", "focus_input", "Find", id="lookup.back_to_input", show=False,
+                tooltip="Back to the lookup box"),
+    ]
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.recent: RecentLookups | None = None
+        #: what the last lookup showed: (query, resolved user id) — tests and the palette read it
+        self.last_query: str = ""
+        self.resolved_user: str | None = None
+        self._matches: tuple[SearchMatch, ...] = ()
+        self._match_query = ""
+
+    # --- layout ------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="lookup-top"):
+            with Horizontal(id="lookup-bar"):
+                yield Input(
+                    placeholder="user id, device id, Amplitude id or email – Enter looks it up",
+                    id="lookup-input",
+                    select_on_focus=False,
+                )
+                yield Static("", id="search-budget", markup=False)
+            yield Static(Content("Type an id and press Enter.").stylize("dim"), id="lookup-status",
+                         markup=False)
+            yield OptionList(id="lookup-matches")
+        with Horizontal(id="lookup-body"):
+            yield IdentityTree(id="identity-tree")
+            yield NodeDetails(id="node-details")
+        yield StatusBar()
+        yield Footer()
+
+    @property
+    def workspace(self) -> Any:
+        return getattr(self.app, "workspace", None)
+
+    @property
+    def tree(self) -> IdentityTree:
+        return self.query_one("#identity-tree", IdentityTree)
+
+    def on_mount(self) -> None:
+        ws = self.workspace
+        profile = ws.connection.name if ws is not None else "default"
+        self.recent = RecentLookups(profile)
+        self.query_one("#lookup-matches", OptionList).display = False
+        self.tree.show_message("No lookup yet – type an id above and press Enter.")
+        self._update_budget()
+        self.query_one("#lookup-input", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        ws = self.workspace
+        vendors = ws.connection.vendors if ws is not None else ()
+        if action == "open_mixpanel" and "mixpanel" not in vendors:
+            return False
+        if action == "open_profile" and "amplitude" not in vendors:
+            return False
+        return super().check_action(action, parameters)
+
+    # --- messages ----------------------------------------------------------------------------------
+
+    def set_status(self, content: Content | str, *, error: bool = False) -> None:
+        status = self.query_one("#lookup-status", Static)
+        status.set_class(error, "-error")
+        status.update(content if isinstance(content, Content) else Content(content))
+
+    def _update_budget(self, result: SearchResult | None = None) -> None:
+        budget = search_budget(self.workspace) if self.workspace is not None else None
+        widget = self.query_one("#search-budget", Static)
+        if budget is None:
+            widget.update(Content("search budget: n/a").stylize("dim"))
+            return
+        remaining, limit = budget
+        text = Content.assemble(("search ", "dim"), (f"{remaining}/{limit}", "bold"), (" left this hour", "dim"))
+        if result is not None and result.cached:
+            text = Content.assemble(text, (" · last result cached", "dim italic"))
+        widget.set_class(remaining < max(1, limit // 10), "-low")
+        widget.update(text)
+
+    def _report(self, exc: BaseException, context: str) -> None:
+        """The shell's error router shows it; the status line keeps it visible on this screen."""
+        show = getattr(self.app, "show_error", None)
+        if callable(show):
+            show(exc, context=context)
+        else:
+            self.notify(visible(str(exc), limit=600), title=context, severity="error", markup=False)
+        self.set_status(
+            Content.assemble((f"{context}: ", "bold"), literal(str(exc), limit=400)), error=True
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # every expected failure is caught in the workers; this catches the unexpected ones
+        route_worker_error(event, context="Lookup")
+
+    # --- lookup ------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#lookup-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.lookup(event.value)
+
+    def lookup(self, query: str) -> None:
+        """Look `query` up (what Enter in the box does)."""
+        query = query.strip()
+        if not query:
+            self.set_status(Content("Type a user id, device id, Amplitude id or email first.").stylize("dim"))
+            return
+        ws = self.workspace
+        if ws is None:
+            self.set_status("No connection: ctrl+o opens connection profiles.", error=True)
+            return
+        self.last_query = query
+        self._hide_matches()
+        if "amplitude" not in ws.connection.vendors:
+            if "mixpanel" in ws.connection.vendors:
+                self._remember(query)
+                self._open(query, "mixpanel")
+            else:
+                self.set_status("This connection has no Amplitude credentials.", error=True)
+            return
+        self.run_lookup(query)
+
+    @work(group="lookup", exclusive=True, exit_on_error=False)
+    async def run_lookup(self, query: str, *, search: bool = True, note: Content | None = None) -> None:
+        tree = self.tree
+        amplitude = self.workspace.client.amplitude
+        self.set_status(Content.assemble(("Looking up ", "dim"), literal(query, limit=80), ("…", "dim")))
+        tree.loading = True
+        try:
+            answer = await amplitude.get_mappings([query])
+            mappings = answer.get(query) or UserMappings(query)
+            user_id = query
+            amplitude_id = None
+            if search and not (mappings.mapped_to or mappings.mapped_from):
+                result = await amplitude.search(query)
+                self._update_budget(result)
+                resolved = self._resolve(query, result)
+                if resolved is None:
+                    return
+                user_id, amplitude_id, note = resolved
+                if user_id != query:
+                    answer = await amplitude.get_mappings([user_id])
+                    mappings = answer.get(user_id) or UserMappings(user_id)
+            chain, learned = await g.follow_chain(user_id, amplitude.get_mappings, known={user_id: mappings})
+            if amplitude_id is None:
+                amplitude_id = g.amplitude_id_from(user_id, learned)
+            if amplitude_id is None and mappings.mapped_from:
+                # a global id's own Amplitude id is only on the other side of an edge: ask one child
+                child = mappings.mapped_from[0].user_id
+                learned.update(await amplitude.get_mappings([child]))
+                amplitude_id = g.amplitude_id_from(user_id, learned)
+        except Exception as exc:
+            tree.show_message("Lookup failed – see the message above. Fix it and press Enter again.")
+            self.query_one(NodeDetails).show(None)
+            self._report(exc, "Lookup failed")
+            return
+        finally:
+            tree.loading = False
+        root, children = g.root_nodes(user_id, mappings, chain, learned, amplitude_id=amplitude_id)
+        tree.show_lookup(root, children)
+        self.resolved_user = user_id
+        self._remember(query)
+        summary = self._summary(user_id, mappings, chain)
+        self.set_status(Content.assemble(note, "  ", summary) if note is not None and note.plain else summary)
+        self.query_one(NodeDetails).show(root)
+        tree.focus()
+
+    def _resolve(self, query: str, result: SearchResult) -> tuple[str, int | None, Content] | None:
+        """Pick the user a search result stands for, or show why not (None)."""
+        matches = result.matches
+        exact = [m for m in matches if m.user_id == query]
+        if exact:
+            return query, exact[0].amplitude_id, Content("")
+        named = [m for m in matches if m.user_id]
+        if not matches:
+            self.tree.show_message("Nothing found.")
+            self.query_one(NodeDetails).show(None)
+            self.set_status(
+                Content.assemble(
+                    ("Unknown user: ", "bold"),
+                    literal(query, limit=80),
+                    " is not a user id, device id, Amplitude id or email Amplitude knows "
+                    "(no mappings, no search match).",
+                ),
+                error=True,
+            )
+            self.notify(f"No user, device or Amplitude id {visible(query, limit=60)!r} is known.",
+                        title="Unknown user", severity="warning", markup=False)
+            return None
+        if not named:
+            match = matches[0]
+            self.tree.show_message("Anonymous user: no user id, so no mappings.")
+            self.set_status(
+                Content.assemble(
+                    literal(query, limit=60),
+                    f" belongs to an anonymous user (Amplitude id {match.amplitude_id}) that has no user id: "
+                    "it has no mappings. Its profile can be opened by device id from the command line.",
+                )
+            )
+            return None
+        how = KIND_WORDS.get(result.type, result.type)
+        if len(named) == 1:
+            match = named[0]
+            note = Content.assemble(
+                ("Resolved by search: ", "bold"), literal(query, limit=50), f" is {how} of user ",
+                literal(match.user_id or "", limit=60, style="bold"),
+                (" (cached)" if result.cached else "", "dim"), ".",
+            )
+            return match.user_id or "", match.amplitude_id, note
+        self._show_matches(query, tuple(named), how)
+        return None
+
+    def _summary(self, user_id: str, mappings: UserMappings, chain: g.Chain) -> Content:
+        short = visible(user_id, limit=50)
+        if chain.cycle_to is not None:
+            into = Content.assemble(("maps into a cycle ", "$warning"), literal(chain.describe(
+                lambda i: visible(i, limit=24))))
+        elif chain.is_chain:
+            into = Content.assemble(("maps into a chain ", "$warning"), literal(chain.describe(
+                lambda i: visible(i, limit=24))))
+        elif chain.steps:
+            into = Content.assemble("maps into ", literal(chain.steps[0].user_id, limit=50))
+        else:
+            into = Content("maps into nothing")
+        count = len({m.user_id for m in mappings.mapped_from})
+        return Content.assemble(
+            (short, "bold"), " – ", into, f" · {count} id{'s' if count != 1 else ''} mapped into it"
+        )
+
+    def _remember(self, query: str) -> None:
+        if self.recent is not None:
+            self.recent.add(query)
+
+    # --- several matches ---------------------------------------------------------------------------
+
+    def _show_matches(self, query: str, matches: tuple[SearchMatch, ...], how: str) -> None:
+        self._matches = matches
+        self._match_query = query
+        options = self.query_one("#lookup-matches", OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(Content.assemble(literal(m.user_id or "", limit=80), (f"  #{m.amplitude_id}", "dim")),
+                   id=f"match-{i}")
+            for i, m in enumerate(matches)
+        )
+        options.display = True
+        self.tree.show_message("Several users match – choose one above.")
+        self.set_status(
+            Content.assemble(f"{len(matches)} users match ", literal(query, limit=60),
+                             f" ({how}) – choose one and press Enter.")
+        )
+        options.highlighted = 0
+        options.focus()
+
+    def _hide_matches(self) -> None:
+        options = self.query_one("#lookup-matches", OptionList)
+        options.display = False
+        options.clear_options()
+
+    @on(OptionList.OptionSelected, "#lookup-matches")
+    def _match_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        match = self._matches[event.option_index]
+        query = self._match_query
+        self._hide_matches()
+        note = Content.assemble(("Chosen from the search: ", "bold"), literal(query, limit=40), " → ",
+                                literal(match.user_id or "", limit=60, style="bold"), ".")
+        self.run_lookup(match.user_id or "", search=False, note=note)
+
+    # --- tree --------------------------------------------------------------------------------------
+
+    def on_tree_node_highlighted(self, event: IdentityTree.NodeHighlighted) -> None:
+        self.query_one(NodeDetails).show(event.node.data)
+
+    def on_identity_tree_node_loaded(self, event: IdentityTree.NodeLoaded) -> None:
+        if self.tree.cursor_node is event.tree_node:
+            self.query_one(NodeDetails).show(event.tree_node.data)
+
+    def on_identity_tree_open_profile(self, event: IdentityTree.OpenProfile) -> None:
+        vendors = self.workspace.connection.vendors if self.workspace is not None else ()
+        self._open(event.node.user_id, "amplitude" if "amplitude" in vendors else "mixpanel")
+
+    def selected_id(self) -> str | None:
+        node = self.tree.cursor_node
+        data = node.data if node is not None else None
+        if data is None or data.kind not in (g.USER, g.CYCLE):
+            return None
+        return data.user_id
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    def action_focus_input(self) -> None:
+        self.query_one("#lookup-input", Input).focus()
+
+    def action_recent(self) -> None:
+        items = self.recent.items if self.recent is not None else []
+
+        def chosen(query: str | None) -> None:
+            if query:
+                self.query_one("#lookup-input", Input).value = query
+                self.lookup(query)
+
+        self.app.push_screen(RecentLookupsScreen(items), chosen)
+
+    def action_copy_id(self) -> None:
+        user_id = self.selected_id()
+        if user_id is None:
+            self.notify("Select a user in the tree first.", title="Nothing to copy", severity="warning",
+                        markup=False)
+            return
+        copy_text(self.app, user_id, what="user id")
+
+    def action_open_profile(self) -> None:
+        self._open_selected("amplitude")
+
+    def action_open_mixpanel(self) -> None:
+        self._open_selected("mixpanel")
+
+    def _open_selected(self, vendor: str) -> None:
+        user_id = self.selected_id()
+        if user_id is None:
+            self.notify("Select a user in the tree first.", title="No user selected", severity="warning",
+                        markup=False)
+            return
+        self._open(user_id, vendor)
+
+    def _open(self, user_id: str, vendor: str) -> None:
+        from idconsole.tui.screens.profile import ProfileScreen
+
+        self.app.push_screen(ProfileScreen(user_id, vendor=vendor))
+
+    def on_screen_resume(self) -> None:
+        self._update_budget()
+        with contextlib.suppress(Exception):  # the status bar is the shell's; never fail over it
+            self.query_one(StatusBar).refresh_status()

@@ -1,0 +1,270 @@
+"""The identity tree: a Textual `Tree` of `identity_graph.IdNode`s with lazy loading and paging.
+
+- A user node's own mappings are fetched when it is first expanded (space, →, or a click on ▶), in a
+  worker; the tree shows `loading` meanwhile. A failure collapses the node again (expand retries).
+- "show more (N remaining)" adds the next page when selected (Enter).
+- Cycle markers (↻) are leaves; Enter on one jumps to where that id is shown.
+- Enter (or `p` on the screen) on a user node posts `IdentityTree.OpenProfile`.
+
+Labels are Rich `Text` built from `visible()`: never markup, control characters escaped, long ids
+shortened (the side panel shows them in full).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+from rich.text import Text, TextType
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from idconsole.api.models import UserMappings
+from idconsole.tui import identity_graph as g
+from idconsole.tui.text import visible
+
+#: longest id shown in a tree label (the side panel has the full id)
+LABEL_ID_LIMIT = 48
+#: ids inside a chain summary
+CHAIN_ID_LIMIT = 24
+
+IdTreeNode = TreeNode[g.IdNode]
+
+
+def _amp(amplitude_id: int | None) -> str:
+    return f"#{amplitude_id}" if amplitude_id is not None else "#?"
+
+
+def node_label(node: g.IdNode) -> Text:
+    """The one-line label of a node (plain Text pieces: nothing here is ever parsed as markup)."""
+    if node.kind == g.USER:
+        parts: list[tuple[str, str] | str] = []
+        if node.role == g.CHAIN:
+            parts.append(("→ ", "bold"))
+        parts.append((visible(node.user_id, limit=LABEL_ID_LIMIT), "bold" if node.role == g.ROOT else ""))
+        parts.append((f"  {_amp(node.amplitude_id)}", "dim"))
+        if node.role == g.ROOT:
+            parts.append(("  looked up", "italic dim"))
+        if node.role == g.CHAIN and node.mappings is not None and not node.mappings.mapped_to:
+            parts.append(("  end of chain (global id)", "italic dim"))
+        if g.junk_reason(node.user_id):
+            parts.append(("  ⚠ junk id", "bold red"))
+        return Text.assemble(*parts)
+    if node.kind == g.GROUP:
+        if node.chain is not None:
+            short = node.chain.describe(lambda i: visible(i, limit=CHAIN_ID_LIMIT))
+            parts = [("maps into: ", "bold"), short]
+            if node.chain.cycle_to is not None:
+                parts.append(("  cycle", "bold yellow"))
+            elif node.chain.is_chain:
+                parts.append(("  ⚠ chain", "bold yellow"))
+            return Text.assemble(*parts)
+        return Text.assemble((node.title, "bold"), (f" ({node.count})" if node.count is not None else "", "dim"))
+    if node.kind == g.CYCLE:
+        return Text.assemble(
+            ("↻ cycle: ", "bold yellow"),
+            (visible(node.user_id, limit=LABEL_ID_LIMIT), "yellow"),
+            (f" {node.reason}", "yellow"),
+        )
+    if node.kind == g.MORE:
+        return Text(f"… show more ({node.count} remaining)", style="italic cyan")
+    return Text(visible(node.title), style="italic dim")
+
+
+class IdentityTree(Tree[g.IdNode]):
+    """`IdentityTree(id=...)`; `show_lookup(root, children)` replaces the content."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right", "expand_cursor", "Expand", id="tree.expand", show=False,
+                tooltip="Expand the node (loads its mappings the first time)"),
+        Binding("left", "collapse_cursor", "Collapse", id="tree.collapse", show=False,
+                tooltip="Collapse the node, or go to its parent"),
+    ]
+
+    class OpenProfile(Message):
+        """Enter on a user node."""
+
+        def __init__(self, node: g.IdNode) -> None:
+            self.node = node
+            super().__init__()
+
+    class NodeLoaded(Message):
+        """A user node's mappings arrived and its children were added."""
+
+        def __init__(self, tree_node: IdTreeNode) -> None:
+            self.tree_node = tree_node
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(Text("no lookup yet", style="dim"), id=id, classes=classes)
+        self.auto_expand = False
+        self.show_root = True
+        self._populated: set[Any] = set()
+        self.page_size = g.PAGE_SIZE
+
+    # --- labels: never markup ----------------------------------------------------------------------
+
+    def process_label(self, label: TextType | Content) -> Text:
+        if isinstance(label, Content):
+            text = Text(label.plain)
+        elif isinstance(label, str):
+            text = Text(visible(label))
+        else:
+            text = label
+        return text.split()[0] if "\n" in text.plain else text
+
+    # --- content -----------------------------------------------------------------------------------
+
+    def show_lookup(self, root: g.IdNode, children: Iterable[g.IdNode]) -> None:
+        self.clear()
+        self._populated = set()
+        self.root.set_label(node_label(root))
+        self.root.data = root
+        self.root.allow_expand = False  # always open: it is what was looked up
+        self._populated.add(self.root.id)
+        self.add_nodes(self.root, children)
+        self.root.expand()
+        self.move_cursor(self.root)
+
+    def show_message(self, text: str) -> None:
+        """Replace the tree by one line of our own words (e.g. "nothing found")."""
+        self.clear()
+        self._populated = set()
+        self.root.set_label(Text(text, style="dim"))
+        self.root.data = None
+
+    def add_nodes(self, parent: IdTreeNode, nodes: Iterable[g.IdNode]) -> list[IdTreeNode]:
+        added = []
+        for node in nodes:
+            label = node_label(node)
+            if node.kind == g.GROUP:
+                child = parent.add(label, node, expand=True, allow_expand=bool(node.children))
+                self._populated.add(child.id)
+                self.add_nodes(child, node.children)
+            elif node.kind == g.USER:
+                child = parent.add(label, node, expand=False, allow_expand=node.expandable)
+            else:
+                child = parent.add_leaf(label, node)
+            added.append(child)
+        return added
+
+    def iter_nodes(self, start: IdTreeNode | None = None) -> Iterator[IdTreeNode]:
+        """Every node added so far, depth first."""
+        stack = [start or self.root]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def find_user(self, user_id: str) -> IdTreeNode | None:
+        for node in self.iter_nodes():
+            if node.data is not None and node.data.kind == g.USER and node.data.user_id == user_id:
+                return node
+        return None
+
+    # --- lazy loading ------------------------------------------------------------------------------
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[g.IdNode]) -> None:
+        tree_node = event.node
+        data = tree_node.data
+        if data is None or data.kind != g.USER or tree_node.id in self._populated:
+            return
+        event.stop()
+        if data.mappings is not None:  # known already (chain steps were fetched while following it)
+            self._populate(tree_node, data.mappings)
+        else:
+            self.load_children(tree_node)
+
+    def _populate(self, tree_node: IdTreeNode, mappings: UserMappings) -> None:
+        data = tree_node.data
+        assert data is not None
+        self._populated.add(tree_node.id)
+        tree_node.remove_children()
+        self.add_nodes(tree_node, g.expand_nodes(data, mappings, page_size=self.page_size))
+        tree_node.set_label(node_label(data))
+        self.post_message(self.NodeLoaded(tree_node))
+
+    @work(group="identity-expand", exclusive=True, exit_on_error=False)
+    async def load_children(self, tree_node: IdTreeNode) -> None:
+        data = tree_node.data
+        assert data is not None
+        self.loading = True
+        try:
+            answer = await self.app.workspace.client.amplitude.get_mappings([data.user_id])  # type: ignore[attr-defined]
+        except asyncio.CancelledError:
+            tree_node.collapse()
+            raise
+        except Exception as exc:
+            tree_node.collapse()
+            _show_error(self.app, exc, "Could not load the mappings of this node")
+            return
+        finally:
+            self.loading = False
+        self._populate(tree_node, answer.get(data.user_id) or UserMappings(data.user_id))
+
+    def show_more(self, more_node: IdTreeNode) -> list[IdTreeNode]:
+        """Replace a "show more" node by the next page."""
+        data = more_node.data
+        parent = more_node.parent
+        if data is None or data.kind != g.MORE or parent is None:
+            return []
+        more_node.remove()
+        added = self.add_nodes(parent, g.next_page(data, page_size=self.page_size))
+        if added:
+            # the new nodes get their line numbers on the next refresh
+            self.call_after_refresh(self.move_cursor, added[0])
+        return added
+
+    # --- keys --------------------------------------------------------------------------------------
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[g.IdNode]) -> None:
+        tree_node = event.node
+        data = tree_node.data
+        if data is None:
+            return
+        if data.kind == g.MORE:
+            event.stop()
+            self.show_more(tree_node)
+        elif data.kind == g.CYCLE:
+            event.stop()
+            target = self.find_user(data.user_id)
+            if target is not None:
+                self.move_cursor(target)
+        elif data.kind == g.GROUP:
+            event.stop()
+            tree_node.toggle()
+        elif data.kind == g.USER:
+            event.stop()
+            self.post_message(self.OpenProfile(data))
+
+    def action_expand_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def action_collapse_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)
+
+
+def _show_error(app: Any, exc: BaseException, context: str) -> None:
+    """Through the shell's error router when there is one, else a literal notification."""
+    router = getattr(app, "show_error", None)
+    if callable(router):
+        router(exc, context=context)
+    else:
+        app.notify(visible(str(exc), limit=600), title=context, severity="error", markup=False)
