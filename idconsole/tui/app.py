@@ -12,6 +12,7 @@ Contract for screens (reach the app as `self.app`):
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
@@ -46,7 +47,8 @@ class PlaceholderScreen(Screen):
 class IdConsoleApp(App[int]):
     """`IdConsoleApp(workspace, readonly=False)`; `workspace=None` starts on the Connections screen."""
 
-    CSS_PATH = "styles/app.tcss"
+    # absolute: a relative CSS_PATH is resolved against the module of a subclass (tests subclass the app)
+    CSS_PATH = Path(__file__).parent / "styles" / "app.tcss"
     TITLE = "idconsole"
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
     COMMANDS: ClassVar = {IdConsoleCommands}

@@ -29,7 +29,6 @@ from idconsole.config.resolve import (
     secret_sources,
 )
 from idconsole.tui.errors import describe, route_worker_error
-from idconsole.tui.screens.message import ConfirmScreen
 from idconsole.tui.screens.profile_form import ProfileDraft, ProfileFormScreen
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.status_bar import StatusBar
@@ -81,9 +80,11 @@ async def probe(connection: Any, *, transport: Any = None) -> str:
     (No Textual here: the CLI's `profiles test` can call the same function.)"""
     from idconsole.api.client import ApiClient
     from idconsole.api.errors import NotFound
+    from idconsole.api.transport import RetryPolicy
 
     checked = []
-    async with ApiClient(connection, transport=transport) as client:
+    # a test should answer quickly: one retry, not the five a real call gets
+    async with ApiClient(connection, transport=transport, retry=RetryPolicy(attempts=2)) as client:
         if connection.amplitude is not None:
             await client.amplitude.get_mappings([PROBE_ID])
             checked.append("Amplitude")
@@ -308,6 +309,8 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
                         markup=False)
             return
 
+        from idconsole.tui.screens.confirm import AskDialog
+
         def confirmed(yes: bool | None) -> None:
             if not yes:
                 return
@@ -322,10 +325,11 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
             self.reload()
 
         self.app.push_screen(
-            ConfirmScreen(
+            AskDialog(
                 f"Delete profile {entry.name}?",
                 f"This removes {entry.name!r} from profiles.toml and its secrets from the keyring. "
                 "Nothing on the server changes.",
+                "Delete",
             ),
             confirmed,
         )

@@ -43,37 +43,3 @@ class MessageScreen(ModalScreen[None]):
     def action_dismiss_message(self) -> None:
         self.dismiss(None)
 
-
-class ConfirmScreen(ModalScreen[bool]):
-    """`ConfirmScreen(title, message, confirm="Delete")` → True only if the user chose to go ahead.
-
-    Cancel has the focus: Enter on an unread dialog never destroys anything."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "answer(False)", "Cancel", id="confirm.cancel"),
-    ]
-    HELP = "**Tab** moves between the buttons; **Esc** or **n** cancels."
-
-    def __init__(self, title: str, message: str, *, confirm: str = "Delete") -> None:
-        super().__init__()
-        self._title = title
-        self._message = message
-        self._confirm = confirm
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog"):
-            yield Static(literal(self._title), classes="dialog-title")
-            yield Static(literal(self._message), id="confirm-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(self._confirm, id="confirm", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "confirm")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
