@@ -42,6 +42,7 @@ from idconsole.changes.plan import (
     PlanWarning,
     build_plan,
     render_plan,
+    render_plan_lines,
 )
 from idconsole.changes.progress import Progress, ProgressCallback
 from idconsole.changes.staged import ProfileMismatch, StagedChangedElsewhere, StagedEntry, StagedSet
@@ -65,5 +66,5 @@ __all__ = [
     "JournalEntry", "JournalRequest", "Plan", "PlanWarning", "PlannedChange", "PlannedRequest",
     "ProfileMismatch", "Progress", "ProgressCallback", "StagedChangedElsewhere", "StagedEntry", "StagedSet",
     "apply", "apply_in_flight", "build_plan", "import_csv", "junk_id_reasons", "normalize_operation",
-    "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "resolve_unknown", "undo",
+    "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "render_plan_lines", "resolve_unknown", "undo",
 ]  # fmt: skip

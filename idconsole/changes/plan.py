@@ -577,6 +577,7 @@ class _Builder:
         from idconsole.api.amplitude import split_usermap_batches
 
         conn = self.ws.connection
+        hosts = getattr(self.ws.client, "hosts", None)
         blocked = self.invalid
         sendable = [c for c in self.sendable if c.id not in blocked]
         out: list[PlannedRequest] = []
@@ -597,7 +598,7 @@ class _Builder:
                 pos += len(batch)
                 body = _form_size(key_len, "mapping", [m.to_wire() for m in batch])
                 out.append(PlannedRequest(len(out) + 1, model.AMPLITUDE, "usermap", "POST",
-                                          endpoint(conn, "usermap"), ids, len(batch), body, True))
+                                          endpoint(conn, "usermap", hosts), ids, len(batch), body, True))
         identifies = [c for c in sendable if c.op == model.IDENTIFY]
         for idempotent, size in ((True, IDENTIFY_BATCH), (False, IDENTIFY_BATCH_NON_IDEMPOTENT)):
             group = [c for c in identifies if c.idempotent == idempotent]
@@ -605,7 +606,7 @@ class _Builder:
                 chunk = group[start:start + size]
                 body = _form_size(key_len, "identification", [c.to_identification() for c in chunk])
                 out.append(PlannedRequest(len(out) + 1, model.AMPLITUDE, "identify", "POST",
-                                          endpoint(conn, "identify"), tuple(c.id for c in chunk), len(chunk), body,
+                                          endpoint(conn, "identify", hosts), tuple(c.id for c in chunk), len(chunk), body,
                                           idempotent))
         for change in sendable:
             if change.vendor != model.MIXPANEL:
@@ -613,7 +614,7 @@ class _Builder:
             kind = change.op
             path = "import" if kind == model.MP_MERGE else "track"
             body = len(json.dumps(_mixpanel_event(change, "x" * token_len)))
-            out.append(PlannedRequest(len(out) + 1, model.MIXPANEL, kind, "POST", endpoint(conn, path),
+            out.append(PlannedRequest(len(out) + 1, model.MIXPANEL, kind, "POST", endpoint(conn, path, hosts),
                                       (change.id,), 1, body, False))
         self._request_of = {cid: r.index for r in out for cid in r.change_ids}
         return out
@@ -665,10 +666,16 @@ def _walk(graph: dict[str, str | None], start: str, *, stop: str | None, limit: 
     return path
 
 
-def endpoint(connection: Any, what: str) -> str:
-    """The URL a request goes to (`usermap`, `identify`, `track`, `import`), region and base URL aware."""
+def endpoint(connection: Any, what: str, hosts: Any = None) -> str:
+    """The URL a request goes to (`usermap`, `identify`, `track`, `import`): the client's own hosts
+    when given (region and base URL aware), else the documented ones."""
     region = connection.region if connection.region in ("us", "eu", "in") else "us"
     path = {"usermap": "/usermap", "identify": "/identify", "track": "/track", "import": "/import?strict=1"}[what]
+    if hosts is not None:
+        host = {"usermap": "usermap", "identify": "identify", "track": "mp_ingest", "import": "mp_ingest"}[what]
+        base = getattr(hosts, host, None)
+        if isinstance(base, str) and base:
+            return base + path
     if connection.base_url:
         return connection.base_url.rstrip("/") + path
     family = "mixpanel" if what in ("track", "import") else what
@@ -695,7 +702,12 @@ def _mixpanel_event(change: Change, token: str) -> Any:
 
 
 def render_plan(plan: Plan) -> str:
-    """The plan as plain text (the CLI prints it; ids appear raw — print without markup)."""
+    """The plan as plain text (ids appear raw: escape each line of `render_plan_lines` to print it)."""
+    return "\n".join(render_plan_lines(plan))
+
+
+def render_plan_lines(plan: Plan) -> list[str]:
+    """The plan as logical lines (an id holding a newline stays inside its line: escape per line)."""
     lines = [f"Plan for profile {plan.profile} ({plan.region}): {len(plan.changes)} staged change(s), "
              f"{len(plan.to_send)} to send in {len(plan.requests)} request(s)."]
     for p in plan.changes:
@@ -729,4 +741,4 @@ def render_plan(plan: Plan) -> str:
             lines.extend(f"  - [{w.code}] {w.message}" for w in shown_w)
             if len(shown_w) < len(group):
                 lines.append(f"  ... and {len(group) - len(shown_w)} more")
-    return "\n".join(lines)
+    return lines
