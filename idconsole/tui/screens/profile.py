@@ -1,0 +1,398 @@
+"""The Profile inspector: one user's Amplitude profile (or Mixpanel profile) in tabs.
+
+Amplitude: User properties, Computed properties, Cohorts, Recommendations, Propensities, Raw JSON.
+Mixpanel: the cluster's canonical distinct id (noted when it differs from the id asked for),
+Properties, Raw JSON. EU Amplitude projects have no User Profile API: the screen says so plainly (the
+client raises NotOffered without sending anything).
+
+Every value is untrusted: tables use literal cells, the raw JSON is a read-only TextArea whose text
+has every invisible or terminal-driving character escaped. `/` filters the property tables (key or
+value), `e` exports the profile as JSON (atomic write, sanitised file name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
+from textual.worker import Worker
+
+from idconsole.api.errors import NotOffered
+from idconsole.api.models import MixpanelProfile, UserProfile
+from idconsole.config import paths
+from idconsole.tui.clipboard import copy_text
+from idconsole.tui.errors import route_worker_error
+from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.property_table import PropertyTable
+from idconsole.tui.widgets.status_bar import StatusBar
+
+EU_MESSAGE = (
+    "Amplitude's User Profile API is not offered in the EU region, so user properties, cohorts, "
+    "recommendations and propensities cannot be shown for this EU project. Nothing was sent. "
+    "The identity tree (Lookup) and user search work in the EU."
+)
+
+#: rec ids / prediction id asked for, per open workspace (forgotten with it)
+_ASKED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.@+-]+")
+
+
+def safe_file_name(user_id: str, *, vendor: str = "amplitude") -> str:
+    """`profile-<safe-name>.json`: only [A-Za-z0-9_.@+-], no leading dot, bounded, plus a short hash
+    of the real id so two hostile ids that sanitise alike never overwrite each other."""
+    digest = hashlib.sha256(f"{vendor}\0{user_id}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    stem = _UNSAFE.sub("_", user_id).strip("._-")[:60] or "user"
+    prefix = "profile-mixpanel-" if vendor == "mixpanel" else "profile-"
+    return f"{prefix}{stem}-{digest}.json"
+
+
+def write_json_atomic(path: Path, document: Any) -> None:
+    """Temp file in the same directory, fsync, rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".profile-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, ensure_ascii=False, indent=2, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def pretty_json(document: Any) -> str:
+    """Indented JSON with every line made visible (JSON escapes C0 controls; this also catches
+    zero-width, bidi and line-separator characters that `ensure_ascii=False` leaves in)."""
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str, sort_keys=False)
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
+def recommendation_rows(profile: UserProfile) -> list[tuple[Any, ...]]:
+    return [
+        (r.rec_id, list(r.items), "yes" if r.is_control else "no", r.source or "", r.title or "")
+        for r in profile.recommendations
+    ]
+
+
+def propensity_rows(items: Sequence[Any]) -> list[tuple[Any, ...]]:
+    rows = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            pred = item.get("pred_id", item.get("prediction_id", ""))
+            kind = item.get("prop_type", item.get("propensity_type", ""))
+            value = item.get("prop", item.get("propensity", item.get("value")))
+            rest = {k: v for k, v in item.items()
+                    if k not in {"pred_id", "prediction_id", "prop_type", "propensity_type", "prop",
+                                 "propensity", "value"}}
+            rows.append((pred, kind, value if not rest else {"value": value, **rest}))
+        else:
+            rows.append((str(index), "", item))
+    return rows
+
+
+class ProfileScreen(Screen):
+    """`ProfileScreen(user_id, *, vendor="amplitude", device_id=None)`."""
+
+    CSS_PATH = "../styles/profile.tcss"
+    AUTO_FOCUS = "PropertyTable"
+    HELP_TITLE = "Profile"
+    HELP = """\
+The profile of one user, as the vendor reports it now.
+
+- **Amplitude**: user properties, computed properties, cohorts, recommendations (rec id, items, control
+  group, source, title), propensities, and the raw JSON response. Recommendations and propensities are only
+  returned for the ids you ask for: type them into the box on those tabs and press Enter.
+- **Mixpanel**: the cluster's canonical distinct id (the screen says when it is not the id you asked for:
+  the ids were merged), its properties and the raw JSON.
+- **/** filters the property tables (key or value), **e** exports the profile as JSON to the cache directory,
+  **c** copies the id, **r** reloads, **Esc** goes back.
+
+The User Profile API is not offered in Amplitude's EU region; the screen says so and sends nothing.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="profile.back", tooltip="Back to the lookup"),
+        Binding("slash", "focus_filter", "Filter", id="profile.filter",
+                tooltip="Filter the property tables by key or value"),
+        Binding("e", "export", "Export JSON", id="profile.export",
+                tooltip="Write the profile as JSON to a file (path shown)"),
+        Binding("c", "copy_id", "Copy id", id="profile.copy", tooltip="Copy the user id to the clipboard"),
+        Binding("r", "reload", "Reload", id="profile.reload", tooltip="Fetch the profile again"),
+    ]
+
+
+    def __init__(self, user_id: str, *, vendor: str = "amplitude", device_id: str | None = None) -> None:
+        super().__init__()
+        if vendor not in ("amplitude", "mixpanel"):
+            raise ValueError(f"unknown vendor {vendor!r}")
+        self.user_id = user_id
+        self.vendor = vendor
+        self.device_id = device_id
+        self.profile: UserProfile | MixpanelProfile | None = None
+        #: the message shown instead of the tabs (EU, not found, failure), as plain text for tests
+        self.message: str = ""
+        #: where the last export was written
+        self.exported: Path | None = None
+
+    # --- layout ------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="profile-head"):
+            yield Static(self._title(), id="profile-title", markup=False)
+            yield Static("", id="profile-note", markup=False)
+            yield Input(placeholder="/ filter properties by key or value", id="profile-filter")
+        yield Static("", id="profile-message", markup=False)
+        with TabbedContent(id="profile-tabs"):
+            if self.vendor == "amplitude":
+                with TabPane("User properties", id="tab-user"):
+                    yield PropertyTable(id="user-props", empty="(no user properties)")
+                with TabPane("Computed properties", id="tab-computed"):
+                    yield PropertyTable(id="computed-props", empty="(no computed properties)")
+                with TabPane("Cohorts", id="tab-cohorts"):
+                    yield PropertyTable(("Cohort id",), id="cohorts", empty="(in no cohort)")
+                with TabPane("Recommendations", id="tab-recs"):
+                    with Horizontal(classes="ask"):
+                        yield Static("rec ids:", classes="ask-label")
+                        yield Input(placeholder="rec ids, comma separated – Enter asks for them", id="rec-ids")
+                    yield PropertyTable(("Rec id", "Items", "Control group", "Source", "Title"),
+                                        id="recs", empty="(no recommendations for the rec ids asked for)")
+                with TabPane("Propensities", id="tab-propensities"):
+                    with Horizontal(classes="ask"):
+                        yield Static("prediction id:", classes="ask-label")
+                        yield Input(placeholder="prediction id – Enter asks for it", id="prediction-id")
+                    yield PropertyTable(("Prediction", "Type", "Value"), id="propensities",
+                                        empty="(no propensities for the prediction asked for)")
+            else:
+                with TabPane("Properties", id="tab-mp-props"):
+                    yield PropertyTable(id="mp-props", empty="(no properties)")
+            with TabPane("Raw JSON", id="tab-raw"):
+                yield TextArea("", id="raw-json", read_only=True, show_line_numbers=True, soft_wrap=False)
+        yield StatusBar()
+        yield Footer()
+
+    def _title(self) -> Content:
+        vendor = "Amplitude" if self.vendor == "amplitude" else "Mixpanel"
+        what = "device" if self.device_id and not self.user_id else (
+            "distinct id" if self.vendor == "mixpanel" else "user")
+        shown = self.user_id or self.device_id or ""
+        return Content.assemble((f"{vendor} profile", "bold"), f" · {what} ", literal(shown, limit=90,
+                                                                                          style="bold $accent"))
+
+    @property
+    def workspace(self) -> Any:
+        return getattr(self.app, "workspace", None)
+
+    def on_mount(self) -> None:
+        asked = self._asked_here()
+        if self.vendor == "amplitude":
+            self.query_one("#rec-ids", Input).value = ", ".join(asked["rec_ids"])
+            self.query_one("#prediction-id", Input).value = asked["prediction_id"] or ""
+        self.load()
+
+    def _asked_here(self) -> dict[str, Any]:
+        ws = self.workspace
+        if ws is None:
+            return {"rec_ids": [], "prediction_id": None}
+        if ws not in _ASKED:
+            rec_ids: tuple[str, ...] = tuple(getattr(ws.connection, "rec_ids", ()) or ())
+            prediction = getattr(ws.connection, "prediction_id", None)
+            if getattr(ws, "is_demo", False) and not rec_ids:
+                from idconsole.sandbox import demo  # the demo's own ids, so its tabs are not empty
+
+                rec_ids, prediction = tuple(demo.REC_IDS), demo.PREDICTION_ID
+            _ASKED[ws] = {"rec_ids": list(rec_ids), "prediction_id": prediction}
+        return _ASKED[ws]
+
+    # --- loading -----------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.set_message("")
+        self.run_load()
+
+    @work(group="profile", exclusive=True, exit_on_error=False)
+    async def run_load(self) -> None:
+        tabs = self.query_one("#profile-tabs", TabbedContent)
+        ws = self.workspace
+        if ws is None:
+            self.set_message("No connection: ctrl+o opens connection profiles.", error=True)
+            return
+        tabs.loading = True
+        try:
+            if self.vendor == "mixpanel":
+                profile: UserProfile | MixpanelProfile = await ws.client.mixpanel.profile(self.user_id)
+            else:
+                asked = self._asked_here()
+                prediction = asked["prediction_id"]
+                profile = await ws.client.amplitude.profile(
+                    user_id=self.user_id or None,
+                    device_id=self.device_id,
+                    computations=True,
+                    rec_ids=list(asked["rec_ids"]),
+                    propensity=bool(prediction),
+                    prediction_id=prediction or None,
+                    propensity_type="score" if prediction else None,
+                )
+        except NotOffered:
+            self.set_message(EU_MESSAGE, notice=True)
+            return
+        except Exception as exc:
+            self._report(exc)
+            return
+        finally:
+            tabs.loading = False
+        self.profile = profile
+        self.show_profile(profile)
+
+    def _report(self, exc: BaseException) -> None:
+        show = getattr(self.app, "show_error", None)
+        if callable(show):
+            show(exc, context="Profile")
+        else:
+            self.notify(visible(str(exc), limit=600), title="Profile", severity="error", markup=False)
+        self.set_message(f"Could not load the profile: {visible(str(exc), limit=600)}", error=True)
+
+    def set_message(self, text: str, *, error: bool = False, notice: bool = False) -> None:
+        """Show `text` instead of the tabs (or clear it)."""
+        self.message = text
+        box = self.query_one("#profile-message", Static)
+        box.update(literal(text))
+        box.display = bool(text)
+        box.set_class(error, "-error")
+        box.set_class(notice, "-notice")
+        self.query_one("#profile-tabs").display = not text
+        self.query_one("#profile-filter").display = not text
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        route_worker_error(event, context="Profile")
+
+    # --- showing -----------------------------------------------------------------------------------
+
+    def show_profile(self, profile: UserProfile | MixpanelProfile) -> None:
+        note = self.query_one("#profile-note", Static)
+        if isinstance(profile, MixpanelProfile):
+            canonical = profile.distinct_id
+            if canonical != self.user_id:
+                note.update(Content.assemble(
+                    ("Canonical distinct id: ", "bold"), literal(canonical, limit=90, style="bold $accent"),
+                    (" – not the id asked for: Mixpanel merged ", "$warning"),
+                    literal(self.user_id, limit=60), (" into this cluster.", "$warning"),
+                ))
+            else:
+                note.update(Content.assemble(("Canonical distinct id: ", "bold"),
+                                             literal(canonical, limit=90), (" (the id asked for)", "dim")))
+            self.query_one("#mp-props", PropertyTable).set_mapping(profile.properties)
+            raw: Any = {"requested_id": self.user_id, **profile.to_json()}
+        else:
+            parts: list[Content | tuple[str, str] | str] = [("Amplitude id: ", "bold"),
+                                                            str(profile.amplitude_id or "unknown")]
+            if profile.device_id:
+                parts += ["  ", ("device id: ", "bold"), literal(profile.device_id, limit=60)]
+            if profile.user_id and profile.user_id != self.user_id:
+                parts += ["  ", ("user id: ", "bold"), literal(profile.user_id, limit=60)]
+            note.update(Content.assemble(*parts))
+            self.query_one("#user-props", PropertyTable).set_mapping(profile.user_properties)
+            self.query_one("#computed-props", PropertyTable).set_mapping(profile.computed_properties)
+            self.query_one("#cohorts", PropertyTable).set_rows((c,) for c in profile.cohort_ids)
+            self.query_one("#recs", PropertyTable).set_rows(recommendation_rows(profile))
+            self.query_one("#propensities", PropertyTable).set_rows(propensity_rows(profile.propensities))
+            raw = profile.raw or profile.to_json()
+        self.query_one("#raw-json", TextArea).load_text(pretty_json(raw))
+        self._apply_filter(self.query_one("#profile-filter", Input).value)
+
+    @on(Input.Changed, "#profile-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._apply_filter(event.value)
+
+    def _apply_filter(self, text: str) -> None:
+        for table in self.query(PropertyTable):
+            table.apply_filter(text)
+
+    @on(Input.Submitted, "#rec-ids")
+    def _ask_recs(self, event: Input.Submitted) -> None:
+        event.stop()
+        ids = [r.strip() for r in event.value.split(",") if r.strip()]
+        self._asked_here()["rec_ids"] = list(dict.fromkeys(ids))
+        self.load()
+
+    @on(Input.Submitted, "#prediction-id")
+    def _ask_prediction(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._asked_here()["prediction_id"] = event.value.strip() or None
+        self.load()
+
+    @on(Input.Submitted, "#profile-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        pane = self.query_one("#profile-tabs", TabbedContent).active_pane
+        tables = pane.query(PropertyTable) if pane is not None else None
+        if tables:
+            tables.first().focus()
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_focus_filter(self) -> None:
+        box = self.query_one("#profile-filter", Input)
+        if box.display:
+            box.focus()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_copy_id(self) -> None:
+        copy_text(self.app, self.user_id or self.device_id or "",
+                  what="distinct id" if self.vendor == "mixpanel" else "user id")
+
+    def export_document(self) -> dict[str, Any] | None:
+        profile = self.profile
+        if profile is None:
+            return None
+        document = profile.to_json()
+        if isinstance(profile, MixpanelProfile):
+            document = {"requested_id": self.user_id, **document}
+        return document
+
+    def action_export(self) -> Path | None:
+        document = self.export_document()
+        if document is None:
+            self.notify("There is no profile loaded to export.", title="Nothing to export", severity="warning",
+                        markup=False)
+            return None
+        name = safe_file_name(self.user_id or self.device_id or "", vendor=self.vendor)
+        target = None
+        for directory in (paths.cache_dir(), Path.cwd()):
+            try:
+                write_json_atomic(directory / name, document)
+            except OSError:
+                continue
+            target = directory / name
+            break
+        if target is None:
+            self.notify("Could not write the export to the cache directory or the current directory.",
+                        title="Export failed", severity="error", markup=False)
+            return None
+        self.notify(f"Profile written to {visible(str(target))}", title="Exported", markup=False, timeout=8)
+        self.exported = target
+        return target
