@@ -6,10 +6,13 @@ what was (or was not) sent. Nothing of idconsole is mocked.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
+from textual.content import Content
 from textual.widgets import Button, DataTable, Input, Select
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, make_app, settle
@@ -17,7 +20,9 @@ from tui_support import TUI_SIZE, make_app, settle
 from idconsole.changes.model import Change
 from idconsole.sandbox.demo import CHAIN, MARKUP_IDS, STORY_PHONE_USER, STORY_USER
 from idconsole.tui import staging_actions as sa
+from idconsole.tui.screens.apply_progress import ApplyProgressScreen
 from idconsole.tui.screens.confirm import AskDialog, ConfirmSubmitScreen
+from idconsole.tui.screens.journal import JournalScreen
 from idconsole.tui.screens.plan import PlanScreen
 from idconsole.tui.screens.stage_dialog import StageChangeDialog
 from idconsole.tui.screens.staged import StagedScreen
@@ -30,7 +35,7 @@ NEW_GLOBAL = "brand-new-global@example.com"
 
 
 def sandbox_state(ws: Any) -> dict[str, Any]:
-    return ws.sandbox_app.state.sandbox.export()
+    return ws.sandbox_app.state.sandbox.state.export()
 
 
 async def sandbox_state_http(ws: Any) -> dict[str, Any]:
@@ -52,8 +57,13 @@ def mapped_to(ws: Any, user_id: str) -> str | None:
 
 
 def text_of(widget: Any) -> str:
-    """What a Static shows, as plain text."""
-    return str(widget.render())
+    """What a Static shows, as plain text (rich tables rendered wide, so nothing is cut)."""
+    content = widget.content
+    if isinstance(content, (str, Content)):
+        return str(content)
+    console = Console(width=400, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
 
 
 def table_text(table: DataTable) -> str:
@@ -311,3 +321,176 @@ async def test_confirm_starts_on_cancel(demo_workspace: Any, irreversible: bool)
         await pilot.press("enter")
         await settle(pilot, app)
     assert results == [False]
+
+
+# --- the whole way: stage → plan → confirm (cancel, then for real) → progress → results → journal → undo
+
+
+async def test_stage_plan_confirm_apply_journal_undo(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    user, target = "fresh-user-0001@example.com", NEW_GLOBAL
+    assert mapped_to(ws, user) is None
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        await pilot.press("a")
+        await settle(pilot, app)
+        await fill(pilot, app.screen, user_id=user, global_user_id=target)
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        assert len(ws.staged) == 1
+
+        # the plan: before → after, and the exact request
+        await pilot.press("P")
+        plan_screen = await wait_plan(pilot, app)
+        effects = text_of(plan_screen.query_one("#plan-effects"))
+        assert user in effects and "(not mapped)" in effects and target in effects
+        requests = text_of(plan_screen.query_one("#plan-requests"))
+        assert "POST" in requests and "/usermap" in requests and "1 mappings" in requests
+        acks = list(plan_screen.query(".plan-ack"))
+        for ack in acks:  # whatever the demo data warns about must be acknowledged first
+            ack.value = True
+        await pilot.pause()
+        assert plan_screen.blocked_reason() == ""
+
+        # confirm: Cancel has the focus, Enter cancels, nothing is sent
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ConfirmSubmitScreen)
+        assert app.focused is not None and app.focused.id == "confirm-cancel"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.screen is plan_screen
+        state = await sandbox_state_http(ws)
+        assert mapped_to(ws, user) is None
+        assert state["counters"].get("mappings", 0) == sandbox_state(ws)["counters"].get("mappings", 0)
+        assert len(ws.staged) == 1
+        assert ws.journal.entries() == []
+
+        # confirm for real: Tab to Apply, Enter
+        await pilot.press("s")
+        await settle(pilot, app)
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "confirm-apply"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        progress = app.screen
+        assert isinstance(progress, ApplyProgressScreen)
+        assert progress.report is not None, text_of(progress.query_one("#apply-counts"))
+        assert text_of(progress.query_one("#apply-title")) == "Submitted"
+        results = text_of(progress.query_one("#apply-table"))
+        assert user in results and "sent" in results and "confirmed" in results
+        assert mapped_to(ws, user) == target
+        assert len(ws.staged) == 0
+
+        # the journal lists it; undo stages the inverse and says so
+        await pilot.press("j")
+        await settle(pilot, app)
+        journal = app.screen
+        assert isinstance(journal, JournalScreen)
+        table = journal.query_one("#journal-table", DataTable)
+        assert table.row_count == 1
+        assert progress.report.journal_id in table_text(table)
+        assert user in text_of(journal.query_one("#journal-detail-body"))
+        await pilot.press("u")
+        await settle(pilot, app)
+        inverse = list(ws.staged)
+        assert [(c.op, c.user_id) for c in inverse] == [("unmap", user)]
+        assert mapped_to(ws, user) == target  # undo sends nothing by itself
+        # back: the plan is gone from the stack (it described a set that has changed)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is editor
+        assert "unmap" in table_text(editor.query_one("#staged-table", DataTable))
+
+
+async def test_blocking_warning_disables_submit(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    ws.staged.add(Change.map("self-map-user@example.com", "self-map-user@example.com"[:]))  # invalid → blocking
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        app.push_screen(PlanScreen())
+        plan_screen = await wait_plan(pilot, app)
+        assert any(w.blocking for w in plan_screen.warnings)
+        assert plan_screen.query_one("#plan-submit", Button).disabled
+        assert "blocking" in text_of(plan_screen.query_one("#plan-status"))
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert app.screen is plan_screen  # no confirm dialog
+        assert len(list(plan_screen.query(".plan-warning.-blocking"))) >= 1
+
+
+async def test_mixpanel_merge_needs_the_typed_ids(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    a, b = "anon-merge-source-1", "merge-target-user-1"
+    ws.staged.add(Change.mp_merge(a, b))
+    before = sandbox_state(ws)["mixpanel"]["clusters"]
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        app.push_screen(PlanScreen())
+        plan_screen = await wait_plan(pilot, app)
+        assert "cannot be undone" in text_of(plan_screen.query_one("#plan-irreversible"))
+        for ack in plan_screen.query(".plan-ack"):
+            ack.value = True
+        await pilot.pause()
+        await pilot.press("s")
+        await settle(pilot, app)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmSubmitScreen)
+        apply_button = confirm.query_one("#confirm-apply", Button)
+        assert apply_button.disabled
+        await pilot.click("#confirm-apply")
+        await settle(pilot, app)
+        assert app.screen is confirm  # a disabled Apply does nothing
+        confirm.query_one("#confirm-type-0", Input).focus()
+        await pilot.press(*f"{a} {b}")
+        await pilot.pause()
+        assert not apply_button.disabled
+        await pilot.click("#confirm-apply")
+        await settle(pilot, app)
+        progress = app.screen
+        assert isinstance(progress, ApplyProgressScreen)
+        assert progress.report is not None
+        assert progress.report.succeeded == 1
+        assert not any({a, b} <= set(c["ids"]) for c in before)
+        clusters = sandbox_state(ws)["mixpanel"]["clusters"]
+        assert any({a, b} <= set(cluster["ids"]) for cluster in clusters)
+
+
+async def test_apply_hitting_401_says_so_and_keeps_the_staged_changes(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    user = "fresh-user-0401@example.com"
+    ws.staged.add(Change.map(user, NEW_GLOBAL))
+    transport = httpx.ASGITransport(app=ws.sandbox_app)
+    async with httpx.AsyncClient(transport=transport, base_url=ws.connection.base_url) as client:
+        response = await client.post("/_sandbox/faults",
+                                     json={"path": "/usermap", "method": "POST", "status": 401, "times": 5})
+        assert response.status_code < 300, response.text
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        app.push_screen(PlanScreen())
+        plan_screen = await wait_plan(pilot, app)
+        for ack in plan_screen.query(".plan-ack"):
+            ack.value = True
+        await pilot.pause()
+        await pilot.press("s")
+        await settle(pilot, app)
+        await pilot.press("tab", "enter")
+        await settle(pilot, app)
+        # the router's modal: credentials rejected
+        from idconsole.tui.screens.message import MessageScreen
+
+        assert isinstance(app.screen, MessageScreen)
+        assert "Credentials rejected" in text_of(app.screen.query_one("#message-title"))
+        await pilot.press("enter")
+        await settle(pilot, app)
+        progress = app.screen
+        assert isinstance(progress, ApplyProgressScreen)
+        assert "credentials rejected" in text_of(progress.query_one("#apply-title"))
+        assert "still staged" in text_of(progress.query_one("#apply-counts"))
+        assert [c.user_id for c in ws.staged] == [user]
+        assert mapped_to(ws, user) is None
+        # the screen stays usable: close goes back
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert not isinstance(app.screen, (ApplyProgressScreen, PlanScreen))

@@ -585,16 +585,38 @@ def progress_view(progress: Any) -> ProgressView:
 
 
 async def build_plan(ws: Workspace) -> Any:
-    from idconsole.changes.plan import build_plan as _build_plan
+    from idconsole import changes
 
-    return await _build_plan(ws)
+    return await changes.build_plan(ws)
+
+
+async def apply_plan(ws: Workspace, plan: Any, *, acknowledge_warnings: bool, allow_irreversible: bool,
+                     progress: Callable[[Any], None], cancel: Any) -> Any:
+    from idconsole import changes
+
+    return await changes.apply(ws, plan, acknowledge_warnings=acknowledge_warnings,
+                               allow_irreversible=allow_irreversible, progress=progress, cancel=cancel)
 
 
 def read_csv(path: Any) -> list[Any]:
-    """Parse and validate a CSV of changes (all rows or an error naming the bad row). Runs in a thread."""
+    """Parse and validate a CSV of changes: every row, or CsvImportError listing every bad row."""
     from idconsole import changes
 
-    return list(changes.read_csv(path))  # type: ignore[attr-defined]
+    return list(changes.import_csv(path))
+
+
+def csv_errors(exc: BaseException) -> list[tuple[int, str]]:
+    """The (line, reason) list of a CsvImportError (empty for any other error)."""
+    errors = getattr(exc, "errors", None)
+    return list(errors) if isinstance(errors, list) else []
+
+
+async def inverse_of(ws: Workspace, entry: Any) -> tuple[list[Any], list[str]]:
+    """The changes that undo a journal entry, and notes on what cannot be undone. Sends nothing."""
+    from idconsole import changes
+
+    inverse, notes = changes.undo(entry)
+    return list(inverse), list(notes)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -704,4 +726,47 @@ def journal_entry_view(entry: Any) -> JournalEntryView:
         irreversible=irreversible,
         undoable=bool(reversible_acked),
         undo_note=undo_note,
+    )
+
+
+@dataclass(frozen=True)
+class ReportView:
+    journal_id: str
+    submitted: int
+    succeeded: int
+    failed: int
+    not_sent: int
+    cancelled: bool
+    stopped: str
+    stop_message: str
+    verification: dict[str, int]
+    rows: tuple[ResultRow, ...]
+
+
+def report_view(report: Any) -> ReportView:
+    rows = []
+    for result in report.results:
+        desc = describe_change(result.change)
+        outcome = OUTCOME_WORDS.get(result.status, result.status.replace("_", " "))
+        verification = result.verified or ""
+        if result.note and verification and verification != "confirmed":
+            verification = f"{verification}: {result.note}"
+        error = result.error or ""
+        if result.status == "held":
+            outcome = "held"
+        rows.append(ResultRow(desc.op, desc.subject, desc.detail, outcome, verification,
+                              error if result.status != "acked" else "", desc.irreversible))
+    summary = report.verified_summary()
+    not_sent = sum(1 for r in report.results if r.status in ("not_sent", "held", "not_applied"))
+    return ReportView(
+        journal_id=report.journal_id,
+        submitted=report.submitted,
+        succeeded=report.succeeded,
+        failed=sum(1 for r in report.results if r.status in ("rejected", "unknown")),
+        not_sent=not_sent,
+        cancelled=report.cancelled,
+        stopped=report.stopped or "",
+        stop_message=report.stop_message or "",
+        verification={k: summary.get(k, 0) for k in ("confirmed", "pending", "failed", "unverifiable")},
+        rows=tuple(rows),
     )

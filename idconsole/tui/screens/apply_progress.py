@@ -33,6 +33,24 @@ OUTCOME_STYLES = {"sent": "green", "rejected": "bold red", "unknown": "bold yell
 VERIFY_STYLES = {"confirmed": "green", "pending": "yellow", "failed": "bold red", "unverifiable": "dim"}
 
 
+STOP_TITLES = {"auth": "credentials rejected", "unavailable": "service unreachable", "throttled": "throttled",
+               "error": "unexpected error"}
+
+
+def _stop_error(stopped: str, message: str) -> Exception:
+    """The error a stopped apply stands for, so the shell's router shows it like any other."""
+    from idconsole.api import errors
+
+    text = message or STOP_TITLES.get(stopped, stopped)
+    if stopped == "auth":
+        return errors.AuthError(text)
+    if stopped == "throttled":
+        return errors.Throttled(text)
+    if stopped == "unavailable":
+        return errors.Unavailable(text)
+    return errors.IdConsoleError(text)
+
+
 def _style(styles: dict[str, str], value: str) -> str:
     for word, style in styles.items():
         if value.startswith(word):
@@ -130,11 +148,9 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
 
     @work(group="apply", exclusive=True, exit_on_error=False)
     async def run_apply(self) -> None:
-        from idconsole import changes
-
         ws = self.app.workspace  # type: ignore[attr-defined]
         try:
-            report = await changes.apply(
+            report = await sa.apply_plan(
                 ws,
                 self.plan,
                 acknowledge_warnings=self.acknowledge_warnings,
@@ -188,25 +204,39 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         self.report = report
         view = sa.report_view(report)
         bar = self.query_one("#apply-bar", ProgressBar)
-        bar.update(total=max(view.submitted, 1), progress=view.submitted)
-        title = "Submitted" if not view.failed else "Submitted with failures"
-        if view.cancelled:
-            title = "Cancelled"
+        total = max(len(view.rows), 1)
+        bar.update(total=total, progress=total if not view.stopped else view.submitted)
+        if view.stopped == "cancelled":
+            title = "Cancelled between batches"
+        elif view.stopped:
+            title = f"Stopped: {STOP_TITLES.get(view.stopped, view.stopped)}"
+        elif view.failed or view.not_sent:
+            title = "Submitted with failures"
+        else:
+            title = "Submitted"
         self.query_one("#apply-title", Static).update(literal(title))
-        counts = [f"{view.succeeded:,} succeeded", f"{view.failed:,} failed"]
+        counts = [f"{view.succeeded:,} sent", f"{view.failed:,} failed"]
         if view.not_sent:
             counts.append(f"{view.not_sent:,} not sent (still staged)")
-        counts.append("verification: " + ", ".join(f"{n} {k}" for k, n in view.verification.items() if n)
-                      if any(view.verification.values()) else "verification: none")
-        self.query_one("#apply-counts", Static).update(literal(" · ".join(counts)))
-        outcome = f"Journal entry {view.journal_id}." if view.journal_id else ""
-        self.query_one("#apply-outcome", Static).update(literal(outcome))
+        verified = ", ".join(f"{n} {k}" for k, n in view.verification.items() if n)
+        counts.append(f"verification: {verified or 'none'}")
+        lines = [literal(" · ".join(counts))]
+        if view.stop_message:
+            lines.append(literal(view.stop_message, limit=400, style="bold"))
+        if view.stopped or view.failed or view.not_sent:
+            lines.append(Content.styled(
+                "Whatever was not acknowledged is still staged; submitting again never repeats what the server "
+                "acknowledged.", "dim"))
+        self.query_one("#apply-counts", Static).update(Content("\n").join(lines))
+        self.query_one("#apply-outcome", Static).update(literal(f"Journal entry {view.journal_id}"))
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
-        for column in ("Change", "User", "Detail", "Outcome", "Verification"):
+        for column in ("Change", "User / id", "Detail", "Outcome", "Verification"):
             table.add_column(column, overflow="ellipsis", no_wrap=True)
         for row in view.rows[:MAX_ROWS]:
             table.add_row(
-                sa.cell(row.op), sa.cell(row.subject, limit=40), sa.cell(row.detail, limit=50),
+                sa.cell(row.op, style="bold red" if row.irreversible else ""),
+                sa.cell(row.subject, limit=36),
+                sa.cell(row.detail, limit=40),
                 sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=60,
                         style=_style(OUTCOME_STYLES, row.outcome)),
                 sa.cell(row.verification or "—", limit=40, style=_style(VERIFY_STYLES, row.verification)),
@@ -215,8 +245,13 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
             table.add_row(Text(f"… and {len(view.rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
         self.query_one("#apply-table", Static).update(table)
         self.query_one("#apply-results").display = True
-        self.set_class(bool(view.failed), "-failed")
+        self.set_class(bool(view.stopped and view.stopped != "cancelled") or bool(view.failed), "-failed")
         self._finish_ui()
+        if view.stopped and view.stopped != "cancelled":
+            # through the error router: credentials rejected opens a modal, the rest notify
+            show_error(self.app, _stop_error(view.stopped, view.stop_message), context="Submit stopped")
+        elif view.stopped == "cancelled":
+            self.notify("Cancelled: what was not sent is still staged.", title="Submit cancelled", markup=False)
 
     def _finish_ui(self) -> None:
         self.running = False

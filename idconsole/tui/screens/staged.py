@@ -16,6 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
@@ -329,7 +330,17 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         self.app.call_from_thread(self._stage_imported, path, parsed)
 
     def _import_failed(self, exc: BaseException) -> None:
-        show_error(self.app, exc, context="Import (nothing was staged)")
+        rows = sa.csv_errors(exc)
+        if not rows:
+            show_error(self.app, exc, context="Import (nothing was staged)")
+            return
+        lines = [literal(f"Import: {sa.plural(len(rows), 'bad row')}; nothing was staged.", style="bold")]
+        lines += [literal(f"  line {line}: {reason}", limit=160) for line, reason in rows[:8]]
+        if len(rows) > 8:
+            lines.append(literal(f"  … and {len(rows) - 8} more"))
+        self.query_one("#staged-note", Static).update(Content("\n").join(lines))
+        self.notify(f"{sa.plural(len(rows), 'bad row')} in the file; nothing was staged (the rows are listed "
+                    "under the table).", title="Import failed", severity="warning", markup=False)
 
     def _stage_imported(self, path: str, parsed: list[Any]) -> None:
         if not parsed:
