@@ -23,6 +23,7 @@ from idconsole.config.errors import ConfigError, MissingSecret
 from idconsole.config.profiles import Profile, load_profiles, remove_profile, save_profile
 from idconsole.config.resolve import (
     ENV_PROFILE,
+    REQUIRED_FIELDS,
     env_profile,
     env_profile_active,
     resolve_connection,
@@ -36,7 +37,10 @@ from idconsole.tui.widgets.status_bar import StatusBar
 DEMO = "demo"
 #: the id the connection test looks up: a read that changes nothing and matches no one
 PROBE_ID = "idconsole-connection-test"
-SOURCE_STYLES = {"keyring": "$success", "environment": "$accent", "session": "$warning", "missing": "bold $error"}
+NOT_SET = "not set"
+SOURCE_STYLES = {
+    "keyring": "$success", "environment": "$accent", "session": "$warning", "missing": "bold $error", NOT_SET: "dim",
+}
 SOURCE_LABELS = {"session": "session only"}
 
 
@@ -64,10 +68,22 @@ class Entry:
         return (self.profile.base_url if self.profile else None) or "vendor default"
 
 
+def where_secrets_live(profile: Profile) -> dict[str, str]:
+    """secret field -> keyring / environment / session / missing; an optional secret that is absent
+    (the Mixpanel API secret or service account secret) is "not set" rather than missing."""
+    required = {f for v in profile.vendors for f in REQUIRED_FIELDS[v]}
+    if profile.sa_username:
+        required.add("mixpanel_sa_secret")
+    return {
+        name: (NOT_SET if source == secrets.MISSING and name not in required else source)
+        for name, source in secret_sources(profile).items()
+    }
+
+
 def secrets_summary(entry: Entry) -> Text:
     if entry.kind == "demo":
         return Text("sandbox defaults", style="dim")
-    counts = Counter(entry.sources.values())
+    counts = Counter(s for s in entry.sources.values() if s != NOT_SET)
     if len(counts) == 1:
         (source,) = counts
         return Text(SOURCE_LABELS.get(source, source))
@@ -172,7 +188,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
             problem.update(literal(str(exc), style="bold $error"))
             problem.display = True
         for profile in saved.values():
-            entries.append(Entry(profile.name, "saved", profile, secret_sources(profile)))
+            entries.append(Entry(profile.name, "saved", profile, where_secrets_live(profile)))
         if env_profile_active():
             try:
                 profile = env_profile()
@@ -180,7 +196,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
                 problem.update(literal(f"IDCONSOLE_* environment: {exc}", style="bold $error"))
                 problem.display = True
             else:
-                entries.append(Entry(ENV_PROFILE, "env", profile, secret_sources(profile)))
+                entries.append(Entry(ENV_PROFILE, "env", profile, where_secrets_live(profile)))
         entries.append(Entry(DEMO, "demo"))
         self._entries = {e.name: e for e in entries}
         self.query_one("#welcome").display = not saved
