@@ -296,6 +296,114 @@ class PtyRun:
     tail: str = ""
 
 
+class PtySession:
+    """A child process on a fresh cols x rows pseudo-terminal (TERM=xterm-256color), read continuously.
+
+    `wait_frame(markers)` returns when every marker has been drawn since the last `mark()` (searched in the
+    output with escape sequences stripped) and the output then stayed silent for `quiet_s`: the end of
+    that frame's burst (a cursor blink is 0.5 s away). Times are perf_counter() values.
+    """
+
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str], cols: int = 120, rows: int = 40,
+                 cwd: Path = REPO) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = dict(env, TERM="xterm-256color", COLORTERM="truecolor", COLUMNS=str(cols), LINES=str(rows))
+        env.pop("TEXTUAL", None)  # no devtools
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+                                     start_new_session=True, close_fds=True)
+        os.close(slave)
+        self.buf = bytearray()
+        self.first_t: float | None = None
+        self.last_t: float | None = None
+        self._from = 0
+        self.closed = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _read(self, timeout: float) -> bool:
+        """Read what is there within `timeout`; False on EOF/exit."""
+        r, _, _ = select.select([self.master], [], [], max(0.0, timeout))
+        if not r:
+            return self.proc.poll() is None
+        try:
+            data = os.read(self.master, 1 << 16)
+        except OSError:
+            return False
+        if not data:
+            return False
+        now = time.perf_counter()
+        if self.first_t is None:
+            self.first_t = now
+        self.last_t = now
+        self.buf += data
+        return True
+
+    def mark(self) -> None:
+        """Only output after this point counts for the next wait."""
+        self._from = len(self.buf)
+
+    def write(self, data: bytes) -> float:
+        os.write(self.master, data)
+        return time.perf_counter()
+
+    def wait_frame(self, markers: Sequence[str], *, quiet_s: float = 0.15,
+                   timeout_s: float = 30.0) -> tuple[float | None, float | None]:
+        """(time the markers were complete, time of the last byte of that burst), or (None, None)."""
+        deadline = time.perf_counter() + timeout_s
+        wanted = [m.encode() for m in markers]
+        marker_t: float | None = None
+        scanned = self._from
+        while time.perf_counter() < deadline:
+            if marker_t is None:
+                if not self._read(0.05):
+                    break
+                if len(self.buf) > scanned:
+                    text = strip_ansi(bytes(self.buf[self._from:])).encode()
+                    scanned = len(self.buf)
+                    if all(m in text for m in wanted):
+                        marker_t = self.last_t
+            else:
+                remaining = (self.last_t or 0) + quiet_s - time.perf_counter()
+                if remaining <= 0:
+                    return marker_t, self.last_t
+                if not self._read(remaining):
+                    return marker_t, self.last_t
+        return marker_t, (self.last_t if marker_t is not None else None)
+
+    def drain(self, seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end and self._read(end - time.perf_counter()):
+            pass
+
+    def screen_tail(self, n: int = 1500) -> str:
+        return strip_ansi(bytes(self.buf[-4000:]))[-n:]
+
+    def close(self, quit_keys: bytes = b"\x11") -> int | None:
+        """Type `quit_keys` (ctrl+q), drain until it exits; terminate it after 5 s."""
+        if self.closed:
+            return self.proc.returncode
+        self.closed = True
+        with contextlib.suppress(OSError):
+            os.write(self.master, quit_keys)
+        end = time.perf_counter() + 5
+        while self.proc.poll() is None and time.perf_counter() < end:
+            if not self._read(0.05):
+                break
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(3)
+        os.close(self.master)
+        return self.proc.returncode
+
+
 def run_in_pty(
     argv: Sequence[str],
     *,
@@ -305,88 +413,35 @@ def run_in_pty(
     rows: int = 40,
     quiet_s: float = 0.15,
     timeout_s: float = 30.0,
-    quit_keys: bytes = b"\x11",
     cwd: Path = REPO,
 ) -> PtyRun:
-    """Start `argv` on a fresh pty of cols x rows and time its first full frame.
-
-    The frame is "full" when every one of `markers` has been drawn (searched in the output with escape
-    sequences stripped) and the output then stays silent for `quiet_s` (the end of that frame's burst;
-    a cursor blink is 0.5 s away). Times are from just before the spawn. Then `quit_keys` is typed.
-    """
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    env = dict(env, TERM="xterm-256color", COLORTERM="truecolor", COLUMNS=str(cols), LINES=str(rows))
-    env.pop("TEXTUAL", None)  # no devtools
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
-                            start_new_session=True, close_fds=True)
-    os.close(slave)
-    buf = bytearray()
-    first = marker_t = last_t = None
-    deadline = t0 + timeout_s
-    pending = [m.encode() for m in markers]
+    """Start `argv` on a fresh pty and time its first full frame (see PtySession), then quit it.
+    Times are seconds from just before the spawn."""
+    session = PtySession(argv, env=env, cols=cols, rows=rows, cwd=cwd)
     try:
-        while True:
-            now = time.perf_counter()
-            if now > deadline:
-                break
-            wait = 0.05 if marker_t is None else max(0.0, min(deadline, (last_t or now) + quiet_s) - now)
-            r, _, _ = select.select([master], [], [], wait)
-            if not r:
-                if marker_t is not None and time.perf_counter() - (last_t or 0) >= quiet_s:
-                    break
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 1 << 16)
-            except OSError:
-                break
-            if not data:
-                break
-            t = time.perf_counter() - t0
-            if first is None:
-                first = t
-            buf += data
-            last_t = t + t0 if marker_t is not None else None
-            if marker_t is None:
-                # search a recent window of the stripped text for every marker
-                text = strip_ansi(bytes(buf[-400_000:])).encode()
-                if all(m in text for m in pending):
-                    marker_t = t
-                    last_t = t + t0
-        frame_end = (last_t - t0) if (marker_t is not None and last_t is not None) else None
-        # quit, then drain so the child never blocks on a full pty
-        with contextlib.suppress(OSError):
-            os.write(master, quit_keys)
-        end = time.perf_counter() + 5
-        while proc.poll() is None and time.perf_counter() < end:
-            r, _, _ = select.select([master], [], [], 0.05)
-            if r:
-                try:
-                    if not os.read(master, 1 << 16):
-                        break
-                except OSError:
-                    break
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(3)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(3)
+        marker_t, end_t = session.wait_frame(markers, quiet_s=quiet_s, timeout_s=timeout_s)
+        tail = "" if marker_t is not None else session.screen_tail()
     finally:
-        os.close(master)
+        code = session.close()
+    t0 = session.t0
     return PtyRun(
         ok=marker_t is not None,
-        first_output_s=first,
-        marker_s=marker_t,
-        frame_end_s=frame_end,
-        total_bytes=len(buf),
-        exit_code=proc.returncode,
-        tail="" if marker_t is not None else strip_ansi(bytes(buf[-3000:]))[-1500:],
+        first_output_s=None if session.first_t is None else session.first_t - t0,
+        marker_s=None if marker_t is None else marker_t - t0,
+        frame_end_s=None if end_t is None else end_t - t0,
+        total_bytes=len(session.buf),
+        exit_code=code,
+        tail=tail,
     )
+
+
+def process_status_mb(pid: int, field: str = "VmHWM") -> float:
+    """A memory figure of a live process from /proc/PID/status (VmHWM: its peak RSS), in MB (10^6 bytes)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024 / 1e6
+    return float("nan")
 
 
 # --- subprocess JSON workers -------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks._support import Result, Sandbox, isolated_env, request_path, request_status
@@ -82,11 +84,73 @@ async def _apply_with_client(url: str, pairs: list[tuple[str, str]]) -> dict[str
             "budget": how, "batches_reported": sent}
 
 
+def engine_ready() -> bool:
+    try:
+        import idconsole.changes.plan  # noqa: F401
+        import idconsole.changes.staged  # noqa: F401
+        import idconsole.changes.submit  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+async def _apply_with_engine(url: str, pairs: list[tuple[str, str]], state_dir: Path) -> dict[str, Any]:
+    """Stage -> build_plan -> apply, as `idconsole stage import` + `plan` + `apply --yes` would."""
+    from idconsole.changes.model import Change
+    from idconsole.changes.plan import build_plan
+    from idconsole.changes.progress import SENDING
+    from idconsole.changes.submit import apply
+    from idconsole.workspace import Workspace
+
+    client, how = make_client(url)
+    ws = Workspace(client.connection, client, state_dir=state_dir)
+    phases: list[tuple[str, float]] = []   # (phase, first time seen)
+    sends: list[float] = []                 # each "sending" report comes just before a request
+
+    def progress(p: Any) -> None:
+        now = time.perf_counter()
+        if not phases or phases[-1][0] != p.phase:
+            phases.append((p.phase, now))
+        if p.phase == SENDING:
+            sends.append(now)
+
+    try:
+        t0 = time.perf_counter()
+        ws.staged.extend(Change.map(u, g) for u, g in pairs)
+        t_staged = time.perf_counter()
+        plan = await build_plan(ws)
+        t_plan = time.perf_counter()
+        report = await apply(ws, plan, acknowledge_warnings=True, allow_irreversible=False, progress=progress)
+        t_end = time.perf_counter()
+    finally:
+        await ws.aclose()
+    after_send = [t for name, t in phases if name in ("verifying", "done")]
+    sending_wall = (after_send[0] - sends[0]) if sends and after_send else None
+    return {
+        "wall": t_end - t_plan,
+        "sending_wall": sending_wall,
+        "stage_s": t_staged - t0,
+        "plan_s": t_plan - t_staged,
+        "phases": [(name, round(t - t_plan, 1)) for name, t in phases],
+        "send_gaps": [round(b - a, 2) for a, b in zip(sends, sends[1:])],
+        "plan_eta_s": plan.eta_seconds,
+        "path": "changes engine: StagedSet.extend -> build_plan -> apply",
+        "budget": how,
+        "succeeded": report.succeeded,
+        "stopped": report.stopped,
+        "planned_batches": plan.batch_sizes("usermap"),
+    }
+
+
 def run() -> Result:
     result = Result(NAME, TITLE)
     pairs = mappings()
     with isolated_env() as env, Sandbox("--no-demo-data", "--usermap-rate", f"{LIMIT}/{WINDOW:g}", env=env) as sb:
-        m = asyncio.run(_apply_with_client(sb.url, pairs))
+        if engine_ready():
+            with tempfile.TemporaryDirectory(prefix="idconsole-bench-state-") as state_dir:
+                m = asyncio.run(_apply_with_engine(sb.url, pairs, Path(state_dir)))
+        else:
+            m = asyncio.run(_apply_with_client(sb.url, pairs))
         log_entries = [e for e in sb.requests() if request_path(e) == "/usermap"]
         state = sb.state()
     held = state.get("amplitude", {}).get("mappings", {})
@@ -95,13 +159,21 @@ def run() -> Result:
     throttled = sum(1 for e in log_entries if request_status(e) == 429)
     ok = sum(1 for e in log_entries if (request_status(e) or 0) // 100 == 2)
     sizes = sorted({e.get("items") for e in log_entries if (request_status(e) or 0) // 100 == 2} - {None})
-    wall = m["wall"]
+    wall = m.get("sending_wall") or m["wall"]
     rate = N / wall
-    result.add("achieved mappings/s", rate, "/s", baseline=LIMIT / WINDOW, baseline_label="limit 3000/3 s",
-               target=f">= {TARGET_FRACTION:.0%} of limit", met=rate >= TARGET_FRACTION * LIMIT / WINDOW,
+    result.add("achieved mappings/s (sending phase)", rate, "/s", baseline=LIMIT / WINDOW,
+               baseline_label="limit 3000/3 s", target=f">= {TARGET_FRACTION:.0%} of limit",
+               met=rate >= TARGET_FRACTION * LIMIT / WINDOW,
                note=f"{N:,} mappings in {wall:.1f} s via {m['path']}")
-    result.add("wall time", wall, "s", baseline=ideal_wall(), baseline_label="ideal under the window",
+    result.add("sending phase wall time", wall, "s", baseline=ideal_wall(), baseline_label="ideal under the window",
                note=f"ideal: first {LIMIT} at once, then {LIMIT} per {WINDOW:g} s")
+    if m.get("sending_wall"):
+        result.add("whole apply (pre-state read + send + verify)", m["wall"], "s", baseline=ideal_wall(),
+                   baseline_label="ideal send alone",
+                   note="phases (s from apply start): " + ", ".join(f"{n} {t}" for n, t in m["phases"])
+                        + f"; before it, staging took {m['stage_s']:.1f} s and build_plan {m['plan_s']:.1f} s")
+        result.add("plan's ETA for the sending", m["plan_eta_s"], "s", baseline=wall, baseline_label="actual",
+                   note=f"gaps between batch starts: {m['send_gaps']} s")
     result.add("requests sent (sandbox log)", sent, "req", baseline=math.ceil(N / BATCH_CAP),
                baseline_label="ceil(N/2000)",
                note=f"{ok} accepted; batch sizes {sizes[:6]}; the fewest that can reach the full rate is "
