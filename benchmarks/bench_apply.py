@@ -132,7 +132,7 @@ async def _apply_with_engine(url: str, pairs: list[tuple[str, str]], state_dir: 
         "stage_s": t_staged - t0,
         "plan_s": t_plan - t_staged,
         "phases": [(name, round(t - t_plan, 1)) for name, t in phases],
-        "send_gaps": [round(b - a, 2) for a, b in zip(sends, sends[1:])],
+        "send_gaps": [round(b - a, 2) for a, b in zip(sends, sends[1:], strict=False)],
         "plan_eta_s": plan.eta_seconds,
         "path": "changes engine: StagedSet.extend -> build_plan -> apply",
         "budget": how,
