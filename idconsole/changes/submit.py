@@ -426,11 +426,15 @@ class _Run:
         try:
             for request in self.requests:
                 if self.cancel is not None and self.cancel.is_set():
-                    self.stopped, self.stop_message = "cancelled", "cancelled before request " \
-                                                                   f"{request.index}/{len(self.requests)}"
+                    self.stopped = "cancelled"
+                    self.stop_message = f"cancelled before request {request.index}/{len(self.requests)}"
                     break
-                self.report_progress(SENDING, request.describe(len(self.requests)))
-                if not await self.send(request):
+                self.report_progress(SENDING, "sending " + request.describe(len(self.requests)))
+                going_on = await self.send(request)
+                outcome = self.results[request.change_ids[0]].status if request.change_ids else ACKED
+                self.report_progress(SENDING, f"request {request.index}/{len(self.requests)}: "
+                                              f"{outcome.replace('_', ' ')}")
+                if not going_on:
                     break
         except BaseException as exc:  # CancelledError, KeyboardInterrupt, a bug: record, then re-raise
             interrupted = exc
