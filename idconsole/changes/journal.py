@@ -100,23 +100,26 @@ class JournalEntry:
     # --- per change ------------------------------------------------------------------------------
 
     def request_of(self, change_id: str) -> JournalRequest | None:
-        for request in self.requests:
-            if change_id in request.change_ids:
-                return request
-        return None
+        index = self.__dict__.get("_by_change")
+        if index is None or index[0] is not self.requests or index[1] != len(self.requests):
+            by_change: dict[str, JournalRequest] = {}
+            for request in self.requests:
+                for cid in request.change_ids:
+                    by_change.setdefault(cid, request)
+            index = (self.requests, len(self.requests), by_change)
+            self.__dict__["_by_change"] = index
+        return index[2].get(change_id)
 
     def change_status(self, change_id: str) -> str:
-        """`acked`, `rejected`, `unknown`, `not_applied`, `not_sent` (or `in_flight` while running).
-        After a crash an intent without outcome reads as `unknown`."""
+        """`acked`, `rejected`, `unknown`, `not_applied`, `not_sent`, or `in_flight`: an intent without
+        an outcome in an entry that never ended — the apply is still running, or it was killed while
+        that request was in flight (treat it as unknown unless you hold the apply lock)."""
         request = self.request_of(change_id)
         if request is None or request.state == "planned":
             return NOT_SENT
-        if request.state == IN_FLIGHT:
-            return IN_FLIGHT if not self.finished and self._maybe_running else UNKNOWN
+        if request.state == IN_FLIGHT and self.finished:
+            return UNKNOWN
         return request.state
-
-    #: set by the apply that is writing this entry (so its own in-flight request is not "unknown")
-    _maybe_running: bool = False
 
     def change(self, change_id: str) -> Change | None:
         for change in self.changes:

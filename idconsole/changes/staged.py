@@ -102,6 +102,7 @@ class StagedSet:
         self._entries: list[StagedEntry] = []
         self._listeners: list[Callable[[StagedSet], None]] = []
         self._disk_revision: int | None = None
+        self._disk_stat: tuple[int, int, int] | None = None
 
     # --- loading / saving ------------------------------------------------------------------------
 
@@ -159,12 +160,23 @@ class StagedSet:
         rev = doc.get("revision")
         self.revision = rev if isinstance(rev, int) else 0
         self._disk_revision = self.revision
+        self._disk_stat = self._stat()
 
     def reload(self) -> None:
         self._read()
         self._notify()
 
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
     def _disk_changed(self) -> bool:
+        stat = self._stat()
+        if stat is not None and stat == self._disk_stat:
+            return False  # the file we wrote or read last, untouched since
         try:
             doc = self._read_file()
         except BadInput:
@@ -184,6 +196,7 @@ class StagedSet:
         }
         atomic_write(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
         self._disk_revision = self.revision
+        self._disk_stat = self._stat()
         self._notify()
 
     def _begin_edit(self, *, positional: bool, allow_mismatch: bool = False) -> None:

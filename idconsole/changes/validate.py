@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ from idconsole.changes import model
 
 JUNK_IDS = frozenset({"null", "none", "nil", "undefined", "nan", "0", "-1", "[object object]", "(null)", "n/a"})
 MIN_ID_LENGTH = 5
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def junk_id_reasons(value: str) -> list[str]:
@@ -37,7 +39,7 @@ def junk_id_reasons(value: str) -> list[str]:
         reasons.append(f"is the placeholder value {value.strip()!r}")
     elif len(value.strip()) < MIN_ID_LENGTH:
         reasons.append(f"is shorter than {MIN_ID_LENGTH} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL.search(value):
         reasons.append("contains control characters")
     return reasons
 
