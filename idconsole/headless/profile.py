@@ -66,17 +66,17 @@ async def show_profile(ws: Workspace, ns: Any) -> int:
             kind = "device id" if ns.device else "user id"
             recs = parse_recs(ns.recs)
             if ns.device:
-                result = await ws.client.amplitude.profile(device_id=ns.id, rec_ids=recs)
+                amp = await ws.client.amplitude.profile(device_id=ns.id, rec_ids=recs)
             else:
-                result = await ws.client.amplitude.profile(user_id=ns.id, rec_ids=recs)
-            document, lines = result.to_json(), amplitude_profile_lines(result)
+                amp = await ws.client.amplitude.profile(user_id=ns.id, rec_ids=recs)
+            document, lines = amp.to_json(), amplitude_profile_lines(amp)
         else:
             if ns.device or ns.recs:
                 raise BadInput("--device and --recs apply to Amplitude profiles only.",
                                hint="Mixpanel looks a profile up by any distinct id of its cluster.")
             kind = "distinct id"
-            result = await ws.client.mixpanel.profile(ns.id)
-            document, lines = result.to_json(), mixpanel_profile_lines(result)
+            mp = await ws.client.mixpanel.profile(ns.id)
+            document, lines = mp.to_json(), mixpanel_profile_lines(mp)
     except NotFound:
         label = "Amplitude" if vendor == "amplitude" else "Mixpanel"
         note(f"idconsole: {label} has no user with {kind} {user}.")
