@@ -30,6 +30,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from textual import events
 
+from idconsole.api.ratelimit import reset_budgets
 from idconsole.config import secrets
 from idconsole.config.profiles import Profile, save_profile
 from idconsole.config.secret import Secret
@@ -163,7 +164,8 @@ async def settle(pilot: Any, app: Any) -> None:
 
 @pytest.fixture
 def tui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryKeyring]:
-    """An in-memory keyring and an empty session store (XDG and IDCONSOLE_* come isolated by conftest)."""
+    """An in-memory keyring, an empty session store and full rate budgets (XDG and IDCONSOLE_* come
+    isolated by conftest)."""
     for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         # conftest does this too; repeated here so the helpers also work from a file without it
         monkeypatch.setenv(name, str(tmp_path / "xdg" / name.lower()))
@@ -171,6 +173,7 @@ def tui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryK
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     secrets.clear_session()
+    reset_budgets()  # rate budgets are shared per process: start full, so status bars are deterministic
     try:
         yield backend
     finally:

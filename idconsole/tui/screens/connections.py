@@ -199,7 +199,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
                 entries.append(Entry(ENV_PROFILE, "env", profile, where_secrets_live(profile)))
         entries.append(Entry(DEMO, "demo"))
         self._entries = {e.name: e for e in entries}
-        self.query_one("#welcome").display = not saved
+        self.query_one("#welcome").display = not saved and getattr(self.app, "workspace", None) is None
         table.clear()
         for entry in entries:
             table.add_row(

@@ -30,10 +30,11 @@ def keys_table(screen: Screen) -> Content:
     commands = [c for c in screen_commands(screen) if c.keys]
     if not commands:
         return Content("No keys here.")
-    width = max(len(c.keys) for c in commands)
+    key_width = max(len(c.keys) for c in commands)
+    name_width = max(len(c.name) for c in commands)
     lines = [
-        Content.assemble((c.keys.rjust(width), "bold $text-accent"), "  ", (c.name, "bold"),
-                         (f"  {c.help}" if c.help else "", "dim"))
+        Content.assemble((c.keys.ljust(key_width), "bold $text-accent"), "  ", (c.name.ljust(name_width), "bold"),
+                         "  ", (c.help, "dim"))
         for c in commands
     ]
     return Content("\n").join(lines)

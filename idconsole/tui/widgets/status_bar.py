@@ -1,4 +1,4 @@
-"""One line at the bottom of every main screen: profile, region, READ-ONLY, rate budgets, staged changes.
+"""One line at the bottom of every main screen: profile, region, READ-ONLY, staged changes, rate budgets.
 
 Self-contained: it reads `self.app.workspace` (and `self.app.readonly`) and refreshes itself once a
 second; call `refresh_status()` after something changed to show it at once. Compose it as `StatusBar()`.
@@ -83,17 +83,16 @@ class StatusBar(Static):
                 name = Content.assemble(name, (" (sandbox)", "dim"))
             parts.append(name)
             parts.append(Content(connection.region.upper()))
-            if connection.vendors:
-                parts.append(Content("+".join(connection.vendors), ).stylize("dim"))
         if readonly:
             parts.append(Content("READ-ONLY").stylize("bold reverse $warning"))
         if workspace is not None:
-            parts.extend(budget_parts(workspace))
+            # most important first: a narrow terminal cuts the budgets, not the staged count
             count = staged_count(workspace)
             if count is not None:
                 parts.append(
                     Content.assemble(("staged ", "dim"), (str(count), "bold $accent" if count else ""))
                 )
+            parts.extend(budget_parts(workspace))
         return SEPARATOR.join(parts)
 
     def refresh_status(self) -> None:
