@@ -294,6 +294,7 @@ class PtyRun:
     total_bytes: int
     exit_code: int | None
     tail: str = ""
+    cpu_s: float | None = None         # the child's user+sys CPU at the end of the frame (10 ms ticks)
 
 
 class PtySession:
@@ -420,6 +421,7 @@ def run_in_pty(
     session = PtySession(argv, env=env, cols=cols, rows=rows, cwd=cwd)
     try:
         marker_t, end_t = session.wait_frame(markers, quiet_s=quiet_s, timeout_s=timeout_s)
+        cpu = process_cpu(session.pid)
         tail = "" if marker_t is not None else session.screen_tail()
     finally:
         code = session.close()
@@ -432,6 +434,7 @@ def run_in_pty(
         total_bytes=len(session.buf),
         exit_code=code,
         tail=tail,
+        cpu_s=cpu,
     )
 
 

@@ -76,17 +76,20 @@ def run(runs: int | None = None) -> Result:
     idc: list[float] = []
     base_first: list[float] = []
     idc_first: list[float] = []
+    base_cpu: list[float] = []
+    idc_cpu: list[float] = []
     with isolated_env() as env:
         # warm-up: compile .pyc, fill the OS page cache; not counted
         _one(minimal_argv, (READY_TEXT,), env)
         _one(idc_argv, markers, env)
         for i in range(runs):
-            for argv, marks, out, first in ((minimal_argv, (READY_TEXT,), base, base_first),
-                                            (idc_argv, markers, idc, idc_first)):
+            for argv, marks, out, first, cpu in ((minimal_argv, (READY_TEXT,), base, base_first, base_cpu),
+                                                 (idc_argv, markers, idc, idc_first, idc_cpu)):
                 r = _one(argv, marks, env)
                 assert r.frame_end_s is not None
                 out.append(r.frame_end_s)
                 first.append(r.first_output_s or 0.0)
+                cpu.append(r.cpu_s if r.cpu_s is not None else float("nan"))
                 time.sleep(0.05)
             log(f"  startup run {i + 1}/{runs}: minimal {base[-1]:.3f}s idconsole {idc[-1]:.3f}s")
     b, v = median(base), median(idc)
@@ -96,7 +99,10 @@ def run(runs: int | None = None) -> Result:
                note=f"median of {runs}, {spread(idc)}")
     result.add("idconsole --demo: first byte on the tty", median(idc_first), "s", baseline=median(base_first),
                baseline_label="minimal app", note="interpreter + imports until the driver starts")
-    result.details = {"markers": list(markers), "minimal_s": base, "idconsole_s": idc,
+    result.add("CPU time to first full frame", median(idc_cpu), "s", baseline=median(base_cpu),
+               baseline_label="minimal app", note="the child's user+sys CPU (10 ms ticks): less sensitive "
+               "to other load on the box than wall time")
+    result.details = {"minimal_cpu_s": base_cpu, "idconsole_cpu_s": idc_cpu,"markers": list(markers), "minimal_s": base, "idconsole_s": idc,
                       "minimal_first_byte_s": base_first, "idconsole_first_byte_s": idc_first}
     return result
 

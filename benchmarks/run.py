@@ -81,12 +81,26 @@ def render(results: Sequence[Result], info: dict[str, str], started: str, revisi
     return "\n".join(lines) + "\n"
 
 
+def wait_for_quiet(seconds: float) -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        load = os.getloadavg()[0]
+        if load < cores:
+            return
+        log(f"waiting for a quieter machine: load {load:.2f} >= {cores} cores")
+        time.sleep(10)
+    log("still busy; running anyway (see the load average in the table header)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)}")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/latest.*")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, noisier)")
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                        help="first wait up to SECONDS for the 1-minute load average to fall below the core count")
     ns = parser.parse_args(argv)
     if ns.list:
         for name, module in BENCHMARKS.items():
@@ -99,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.quick:
         os.environ["IDCONSOLE_BENCH_QUICK"] = "1"
     names = ns.names or list(BENCHMARKS)
+    if ns.wait_quiet > 0:
+        wait_for_quiet(ns.wait_quiet)
     started = datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     info = machine_info()
     info["load_start"] = load_average()
