@@ -239,9 +239,11 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         if entry.kind == "demo":
             lines.append(Content("The embedded sandbox with demo data. Credentials: the sandbox defaults."))
         else:
+            labels = {name: secrets.FIELD_LABELS.get(name, name) for name in entry.sources}
+            width = max((len(label) for label in labels.values()), default=0)
             for name, source in entry.sources.items():
                 lines.append(Content.assemble(
-                    f"  {secrets.FIELD_LABELS.get(name, name)}: ",
+                    f"  {labels[name].ljust(width)}  ",
                     (SOURCE_LABELS.get(source, source), SOURCE_STYLES.get(source, "")),
                 ))
             if entry.kind == "env":

@@ -1,0 +1,193 @@
+"""Regenerate screenshots/*.svg from the demo: `.venv/bin/python screenshots/regenerate.py`.
+
+Every picture is taken at 120x40 with `App.run_test` on the embedded sandbox, with XDG dirs in a temp
+dir and an in-memory keyring (no developer config or secret can appear), and steady text cursors.
+Screens that do not exist in this checkout are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SIZE = (120, 40)
+
+# isolate before anything reads a path
+_tmp = tempfile.TemporaryDirectory(prefix="idconsole-shots-")
+for _var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    os.environ[_var] = str(Path(_tmp.name) / _var.lower())
+for _var in [v for v in os.environ if v.startswith("IDCONSOLE_")]:
+    del os.environ[_var]
+
+import keyring  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+from textual import events  # noqa: E402
+
+from idconsole.api.ratelimit import reset_budgets  # noqa: E402
+from idconsole.config import secrets  # noqa: E402
+from idconsole.config.profiles import Profile, save_profile  # noqa: E402
+from idconsole.config.secret import Secret  # noqa: E402
+from idconsole.tui.app import IdConsoleApp  # noqa: E402
+from idconsole.workspace import Workspace  # noqa: E402
+
+
+class _MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+class ShotApp(IdConsoleApp):
+    """Steady cursors, so the pictures do not depend on the blink phase."""
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
+
+
+Steps = Callable[[Any, IdConsoleApp], Awaitable[bool]]
+
+
+async def _settle(pilot: Any, app: IdConsoleApp) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.2)
+
+
+async def shoot(name: str, make: Callable[[], IdConsoleApp], steps: Steps) -> None:
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, app)
+        if not await steps(pilot, app):
+            print(f"skipped {name}: that screen is not in this checkout")
+            return
+        await _settle(pilot, app)
+        (HERE / name).write_text(app.export_screenshot(title="idconsole"), encoding="utf-8")
+        print(f"wrote screenshots/{name}")
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def demo_app() -> IdConsoleApp:
+    reset_budgets()
+    return ShotApp(Workspace.demo(state_dir=Path(_tmp.name) / "demo-state"))
+
+
+def first_run_app() -> IdConsoleApp:
+    return ShotApp(None)
+
+
+# --- the pictures -----------------------------------------------------------------------------------
+
+
+async def lookup(pilot: Any, app: IdConsoleApp) -> bool:
+    return type(app.screen).__name__ == "LookupScreen"
+
+
+async def lookup_tree(pilot: Any, app: IdConsoleApp) -> bool:
+    if type(app.screen).__name__ != "LookupScreen":
+        return False
+    from idconsole.sandbox.demo import STORY_USER
+
+    await pilot.press(*STORY_USER, "enter")
+    await _settle(pilot, app)
+    return True
+
+
+async def profile(pilot: Any, app: IdConsoleApp) -> bool:
+    if not _has("idconsole.tui.screens.profile") or type(app.screen).__name__ != "LookupScreen":
+        return False
+    from idconsole.sandbox.demo import STORY_USER
+    from idconsole.tui.screens.profile import ProfileScreen
+
+    await app.push_screen(ProfileScreen(STORY_USER))
+    await _settle(pilot, app)
+    return True
+
+
+async def connections(pilot: Any, app: IdConsoleApp) -> bool:
+    return True
+
+
+async def profile_form(pilot: Any, app: IdConsoleApp) -> bool:
+    await pilot.press("a")
+    await pilot.pause()
+    form = app.screen
+    form.query_one("#name").value = "acme-prod"  # type: ignore[attr-defined]
+    form.query_one("#amplitude-api-key").value = "typed but never shown"  # type: ignore[attr-defined]
+    form.query_one("#use-mixpanel").value = True  # type: ignore[attr-defined]
+    form.query_one("#name").focus()
+    return True
+
+
+async def help_screen(pilot: Any, app: IdConsoleApp) -> bool:
+    await pilot.press("f1")
+    return True
+
+
+async def palette(pilot: Any, app: IdConsoleApp) -> bool:
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.5)
+    return True
+
+
+def with_profiles() -> IdConsoleApp:
+    """The Connections screen of someone with a few profiles (none of them reachable: it is a picture)."""
+    save_profile(Profile("acme-prod", region="eu", vendors=("amplitude", "mixpanel"),
+                         sa_username="svc.acme", project_id="2210457"))
+    save_profile(Profile("acme-staging", region="us", base_url="http://127.0.0.1:8765"))
+    for profile, field in (("acme-prod", "amplitude_api_key"), ("acme-prod", "amplitude_secret_key"),
+                           ("acme-prod", "mixpanel_token"), ("acme-prod", "mixpanel_sa_secret"),
+                           ("acme-staging", "amplitude_api_key"), ("acme-staging", "amplitude_secret_key")):
+        secrets.store_secret(profile, field, Secret("placeholder"))
+    return ShotApp(None)
+
+
+SHOTS: list[tuple[str, Callable[[], IdConsoleApp], Steps]] = [
+    ("01-lookup.svg", demo_app, lookup),
+    ("02-tree.svg", demo_app, lookup_tree),
+    ("03-profile.svg", demo_app, profile),
+    ("10-connections-first-run.svg", first_run_app, connections),
+    ("12-profile-form.svg", first_run_app, profile_form),
+    ("13-help.svg", first_run_app, help_screen),
+    ("14-palette.svg", first_run_app, palette),
+    ("11-connections.svg", with_profiles, connections),  # last: it saves profiles
+]
+
+
+async def main(only: list[str]) -> int:
+    keyring.set_keyring(_MemoryKeyring())
+    secrets.clear_session()
+    for name, make, steps in SHOTS:
+        if only and not any(o in name for o in only):
+            continue
+        await shoot(name, make, steps)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(asyncio.run(main(sys.argv[1:])))
+    finally:
+        _tmp.cleanup()
