@@ -161,7 +161,8 @@ async def test_chain_is_marked(demo_workspace):
         screen = await lookup(pilot, app, demo.CHAIN[0])
         shown = labels(screen.tree)
         group = next(s for s in shown if s.startswith("maps into: "))
-        assert " → ".join(demo.CHAIN) in group and "⚠ chain" in group
+        assert "maps into: → " + " → ".join(demo.CHAIN[1:]) in group and "⚠ chain" in group
+        assert " → ".join(demo.CHAIN) in status(screen)
         assert [n.data.user_id for n in nodes(screen.tree, g.USER) if n.data.role == g.CHAIN] == list(demo.CHAIN[1:])
         assert "maps into a chain" in status(screen)
         assert "resolves nothing transitively" in details(screen)

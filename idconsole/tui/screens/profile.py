@@ -221,6 +221,13 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             _ASKED[ws] = {"rec_ids": list(rec_ids), "prediction_id": prediction}
         return _ASKED[ws]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and self.profile is None:
+            return False
+        if action == "focus_filter" and self.profile is None:
+            return False
+        return super().check_action(action, parameters)
+
     # --- loading -----------------------------------------------------------------------------------
 
     def load(self) -> None:
@@ -260,6 +267,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             tabs.loading = False
         self.profile = profile
         self.show_profile(profile)
+        self.refresh_bindings()
 
     def _report(self, exc: BaseException) -> None:
         show = getattr(self.app, "show_error", None)
@@ -279,6 +287,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         box.set_class(notice, "-notice")
         self.query_one("#profile-tabs").display = not text
         self.query_one("#profile-filter").display = not text
+        self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         route_worker_error(event, context="Profile")

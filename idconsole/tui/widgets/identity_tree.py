@@ -31,7 +31,7 @@ from idconsole.tui.text import visible
 #: longest id shown in a tree label (the side panel has the full id)
 LABEL_ID_LIMIT = 48
 #: ids inside a chain summary
-CHAIN_ID_LIMIT = 24
+CHAIN_ID_LIMIT = 30
 
 IdTreeNode = TreeNode[g.IdNode]
 
@@ -57,8 +57,16 @@ def node_label(node: g.IdNode) -> Text:
         return Text.assemble(*parts)
     if node.kind == g.GROUP:
         if node.chain is not None:
-            short = node.chain.describe(lambda i: visible(i, limit=CHAIN_ID_LIMIT))
-            parts = [("maps into: ", "bold"), short]
+            # the root is the line above: the label shows where it goes, "→ B → C", ids shortened to fit
+            chain = node.chain
+            hops = [s.user_id for s in chain.steps] + ([chain.cycle_to] if chain.cycle_to is not None else [])
+            limit = max(12, min(CHAIN_ID_LIMIT, 60 // max(len(hops), 1)))
+            short = " → ".join(visible(i, limit=limit) for i in hops)
+            if chain.cycle_to is not None:
+                short += " ↻"
+            elif chain.truncated:
+                short += " → …"
+            parts = [("maps into: → ", "bold"), short]
             if node.chain.cycle_to is not None:
                 parts.append(("  cycle", "bold yellow"))
             elif node.chain.is_chain:
@@ -137,6 +145,7 @@ class IdentityTree(Tree[g.IdNode]):
         self._populated = set()
         self.root.set_label(Text(text, style="dim"))
         self.root.data = None
+        self.root.allow_expand = False
 
     def add_nodes(self, parent: IdTreeNode, nodes: Iterable[g.IdNode]) -> list[IdTreeNode]:
         added = []

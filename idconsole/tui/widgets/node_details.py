@@ -44,7 +44,7 @@ def describe(node: g.IdNode | None) -> Content:
     if node.kind == g.USER:
         role = {
             g.ROOT: "looked up",
-            g.CHAIN: "in the chain the looked-up user maps into",
+            g.CHAIN: "chain step (above it maps into it)",
             g.FROM: "maps into the node above",
         }.get(node.role, node.role)
         lines.append(_field("Role", role))
@@ -59,6 +59,12 @@ def describe(node: g.IdNode | None) -> Content:
                     _field("Maps into", Content.assemble(literal(_short(target.user_id)),
                                                          (f"  #{_amp(target.amplitude_id)}", "dim")))
                 )
+        if mapped_to:
+            lines.append(Content.assemble(
+                ("⇒ ", "bold"), "Its events are also counted in the stream of ",
+                literal(_short(mapped_to[0].user_id), style="bold"),
+                "; this id's own stream keeps only its own events. Properties are not merged.",
+            ).stylize("dim"))
         if node.mappings is None:
             lines.append(_field("Mapped from", "not loaded", "dim"))
         else:
