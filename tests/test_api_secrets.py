@@ -19,6 +19,7 @@ from test_api_support import (  # noqa: F401
     make_client,
     sa_only,
     secret_only,
+    settle,
 )
 
 from idconsole.api.errors import IdConsoleError
@@ -98,6 +99,7 @@ async def test_failures_keep_secrets_out(sandbox_clean, caplog, fault):
     sandbox_clean.seed_users(users=[{"user_id": "sec-u"}])
     async with make_client(sandbox_clean, timeout=0.15, retry=RetryPolicy.fast(attempts=2)) as client:
         errors = await every_call(client)
+        await settle(sandbox_clean, client)
     assert len(errors) >= 5, "the calls were scripted to fail (a 2xx on /usermap or /identify is success)"
     check_everything(sandbox_clean, client, caplog, errors)
 

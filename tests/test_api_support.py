@@ -63,6 +63,19 @@ def api_log(sb: Any, path: str | None = None, method: str | None = None) -> list
     return [e for e in sb.requests() if (path is None or e["path"] == path) and (method is None or e["method"] == method)]
 
 
+async def settle(sb: Any, client: ApiClient, timeout: float = 10.0) -> None:
+    """Wait until the sandbox has finished every request this client sent (a request the client gave up
+    on after a timeout still runs on the server, and must not land in the next test's log or state)."""
+    import asyncio
+
+    sent = len(client.transport._http._transport.sent)  # type: ignore[attr-defined]
+    for _ in range(int(timeout / 0.05)):
+        if len(api_log(sb)) >= sent:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the sandbox logged {len(api_log(sb))} of {sent} requests")
+
+
 def sa_only(project_id: str | None = "1") -> MixpanelCredentials:
     return MixpanelCredentials(token=Secret(TOKEN), sa_username=SA[0], sa_secret=Secret(SA[1]), project_id=project_id)
 

@@ -8,7 +8,7 @@ import socket
 import time
 
 import pytest
-from test_api_support import api_log, connection, fresh_budgets, make_client  # noqa: F401
+from test_api_support import api_log, connection, fresh_budgets, make_client, settle  # noqa: F401
 
 from idconsole.api.client import ApiClient
 from idconsole.api.errors import AuthError, ServerRejected, Throttled, Unavailable
@@ -135,7 +135,9 @@ async def test_timeout_then_success(sandbox_clean):
     sandbox_clean.fault(path=SEARCH, status=None, delay_ms=1200)
     async with make_client(sandbox_clean, timeout=0.4) as client:
         result = await client.amplitude.search("x")
+        await settle(sandbox_clean, client)
     assert result.type == "nomatch"
+    assert sorted(e["fault"] or "" for e in api_log(sandbox_clean, SEARCH)) == ["", "scripted:None:before"]
 
 
 async def test_timeouts_until_attempts_run_out_is_unavailable(sandbox_clean):
@@ -143,6 +145,8 @@ async def test_timeouts_until_attempts_run_out_is_unavailable(sandbox_clean):
     async with make_client(sandbox_clean, timeout=0.3, retry=RetryPolicy.fast(attempts=2)) as client:
         with pytest.raises(Unavailable, match="read timeout after 2 attempts"):
             await client.amplitude.search("x")
+        await settle(sandbox_clean, client)
+    assert len(api_log(sandbox_clean, SEARCH)) == 2
 
 
 def free_port() -> int:
