@@ -25,10 +25,15 @@ HANDLERS = {
 }
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--demo", action="store_true", help="use the embedded sandbox with demo data")
-    parser.add_argument("--profile", metavar="NAME", help="connection profile (default: the IDCONSOLE_* env)")
-    parser.add_argument("--readonly", action="store_true", help="hide and refuse every way to change data")
+def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Subcommands repeat the global flags so they work in either position; their copies default to
+    # SUPPRESS so `idconsole --profile x lookup a` keeps the value given before the subcommand.
+    default = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument("--demo", action="store_true", help="use the embedded sandbox with demo data", **default)
+    parser.add_argument("--profile", metavar="NAME", help="connection profile (default: the IDCONSOLE_* env)",
+                        **default)
+    parser.add_argument("--readonly", action="store_true", help="hide and refuse every way to change data",
+                        **default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="idconsole",
         description="Investigate and safely fix analytics user identities (Amplitude, Mixpanel).",
     )
-    _common(parser)
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("lookup", help="Amplitude mappings of one or more ids")

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from idconsole.api.errors import IdConsoleError
+from idconsole.config.errors import ConfigError
 
 
 def run_reporting_errors(handler: Callable[[Any], int], ns: Any) -> int:
     try:
         return handler(ns)
-    except IdConsoleError as exc:
+    except (IdConsoleError, ConfigError) as exc:
         print(f"idconsole: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
