@@ -33,6 +33,15 @@ OUTCOME_STYLES = {"sent": "green", "rejected": "bold red", "unknown": "bold yell
 VERIFY_STYLES = {"confirmed": "green", "pending": "yellow", "failed": "bold red", "unverifiable": "dim"}
 
 
+#: the results table: change, who, what, how it went, what reading it back showed
+RESULT_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("Change", {"width": 8}),
+    ("User / id", {"ratio": 3}),
+    ("Detail", {"ratio": 3}),
+    ("Outcome", {"ratio": 4}),
+    ("Verification", {"ratio": 3}),
+)
+
 STOP_TITLES = {"auth": "credentials rejected", "unavailable": "service unreachable", "throttled": "throttled",
                "error": "unexpected error"}
 
@@ -123,7 +132,8 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#apply-results").display = False
+        self.query_one("#apply-outcome", Static).update(
+            Content.styled("The results appear here when the submit is done.", "dim"))
         self.query_one("#apply-close", Button).display = False
         if self._start:
             self.start()
@@ -172,15 +182,18 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         p = sa.progress_view(progress)
         bar = self.query_one("#apply-bar", ProgressBar)
         bar.update(total=max(p.total, 1), progress=p.done)
-        parts = [f"{p.done:,} of {p.total:,} changes"]
+        parts = [f"{p.done:,} of {p.total:,} changes answered"]
         if p.batches_total:
-            parts.append(f"batch {p.batch:,} of {p.batches_total:,}")
+            current = min(p.batch + 1, p.batches_total) if p.phase == "sending" else p.batch
+            parts.append(f"batch {current:,} of {p.batches_total:,}")
+        parts.append(f"{p.succeeded:,} ok")
         if p.failed:
             parts.append(f"{p.failed:,} failed")
         parts.append(f"time left {sa.format_eta(p.eta_seconds)}")
+        lines = [literal(" · ".join(parts))]
         if p.note:
-            parts.append(p.note)
-        self.query_one("#apply-counts", Static).update(literal(" · ".join(parts)))
+            lines.append(literal(p.note, limit=200, style="dim"))
+        self.query_one("#apply-counts", Static).update(Content("\n").join(lines))
 
     def show_failure(self, exc: BaseException) -> None:
         report = describe(exc)
@@ -230,8 +243,8 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         self.query_one("#apply-counts", Static).update(Content("\n").join(lines))
         self.query_one("#apply-outcome", Static).update(literal(f"Journal entry {view.journal_id}"))
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
-        for column in ("Change", "User / id", "Detail", "Outcome", "Verification"):
-            table.add_column(column, overflow="ellipsis", no_wrap=True)
+        for column, options in RESULT_COLUMNS:
+            table.add_column(column, overflow="ellipsis", no_wrap=True, **options)
         for row in view.rows[:MAX_ROWS]:
             table.add_row(
                 sa.cell(row.op, style="bold red" if row.irreversible else ""),
@@ -244,7 +257,6 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         if len(view.rows) > MAX_ROWS:
             table.add_row(Text(f"… and {len(view.rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
         self.query_one("#apply-table", Static).update(table)
-        self.query_one("#apply-results").display = True
         self.set_class(bool(view.stopped and view.stopped != "cancelled") or bool(view.failed), "-failed")
         self._finish_ui()
         if view.stopped and view.stopped != "cancelled":
@@ -252,6 +264,11 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
             show_error(self.app, _stop_error(view.stopped, view.stop_message), context="Submit stopped")
         elif view.stopped == "cancelled":
             self.notify("Cancelled: what was not sent is still staged.", title="Submit cancelled", markup=False)
+
+    def set_running(self, running: bool) -> None:
+        """Show the screen as sending (Cancel offered) or as done (Close offered)."""
+        self.running = running
+        self._set_buttons()
 
     def _finish_ui(self) -> None:
         self.running = False

@@ -58,7 +58,7 @@ Apply stays disabled until every one matches exactly.
                     f"{sa.plural(s.request_count, 'request')} in {sa.plural(s.batch_count, 'batch', 'batches')}.",
                 ]
                 for endpoint, batches in s.endpoints:
-                    lines.append(f"  {endpoint}: {sa.plural(batches, 'batch', 'batches')}")
+                    lines.append(f"– {endpoint}: {sa.plural(batches, 'batch', 'batches')}")
                 lines.append(f"Estimated time: {sa.format_eta(s.eta_seconds)}.")
                 if s.warning_count:
                     lines.append(f"{sa.plural(s.warning_count, 'warning')} acknowledged.")

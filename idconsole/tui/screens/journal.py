@@ -73,11 +73,11 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
 
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)
-        table.add_column("Entry", key="id", width=18)
-        table.add_column("When (UTC)", key="when", width=20)
-        table.add_column("Changes", key="changes", width=8)
-        table.add_column("Outcome", key="outcome", width=30)
-        table.add_column("Summary", key="summary", width=36)
+        table.add_column("Entry", key="id", width=20)
+        table.add_column("When (UTC)", key="when", width=19)
+        table.add_column("Changes", key="changes", width=7)
+        table.add_column("Outcome", key="outcome", width=24)
+        table.add_column("Summary", key="summary", width=34)
         table.focus()
         self.load()
 
@@ -153,9 +153,11 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             return
         view = sa.journal_entry_view(entry)
         title.update(literal(f"Entry {view.id} · {view.when} · {view.outcome}"))
+        from idconsole.tui.screens.apply_progress import RESULT_COLUMNS
+
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
-        for column in ("Change", "User / id", "Detail", "Outcome", "Verification"):
-            table.add_column(column, overflow="ellipsis", no_wrap=True)
+        for column, options in RESULT_COLUMNS:
+            table.add_column(column, overflow="ellipsis", no_wrap=True, **options)
         for row in view.rows[:MAX_DETAIL_ROWS]:
             table.add_row(
                 sa.cell(row.op, style="bold red" if row.irreversible else ""),

@@ -31,10 +31,12 @@ from idconsole.tui.widgets.status_bar import StatusBar
 MAX_ROWS = 200
 
 
-def _table(*columns: str) -> Table:
+def _table(*columns: str | tuple[str, dict[str, Any]]) -> Table:
+    """A borderless table; a column is a header or (header, rich column options such as width / ratio)."""
     table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column, overflow="ellipsis", no_wrap=True)
+        header, options = (column, {}) if isinstance(column, str) else column
+        table.add_column(header, overflow="ellipsis", no_wrap=True, **options)
     return table
 
 
@@ -153,11 +155,9 @@ Nothing has been sent.
         rows = sa.plan_effects(plan)
         if not rows:
             return Text("No user changes.", style="dim")
-        table = _table("#", "Change", "User / id", "Before", "", "After")
-        table.columns[0].width = 4
-        table.columns[0].justify = "right"
-        table.columns[1].width = 9
-        table.columns[4].width = 1
+        table = _table(("#", {"width": 3, "justify": "right"}), ("Change", {"width": 8}),
+                       ("User / id", {"ratio": 3}), ("Before", {"ratio": 3}), ("", {"width": 1}),
+                       ("After", {"ratio": 4}))
         for row in rows[:MAX_ROWS]:
             after_style = "bold yellow" if row.held else ("bold red" if row.irreversible else "bold")
             table.add_row(Text(str(row.n), style="dim"), sa.cell(row.op), sa.cell(row.user, limit=44),
@@ -171,7 +171,8 @@ Nothing has been sent.
         rows = sa.plan_requests(plan)
         if not rows:
             return Text("No requests.", style="dim")
-        table = _table("Method", "Endpoint", "Batches", "Batch sizes")
+        table = _table(("Method", {"width": 6}), ("Endpoint", {"ratio": 3}), ("Batches", {"width": 7}),
+                       ("Batch sizes", {"ratio": 2}))
         for row in rows:
             sizes = ", ".join(str(n) for n in row.batch_sizes[:12])
             if len(row.batch_sizes) > 12:
