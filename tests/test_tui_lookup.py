@@ -390,3 +390,32 @@ def test_recent_lookups_keep_twenty(tmp_path):
     assert RecentLookups("other", tmp_path / "recent.json").items == []
     (tmp_path / "recent.json").write_text("{not json", encoding="utf-8")
     assert RecentLookups("p", tmp_path / "recent.json").items == []
+
+
+async def test_stage_unmap_and_map_from_the_tree(demo_workspace):
+    from idconsole.tui.screens.stage_dialog import StageChangeDialog
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await lookup(pilot, app, demo.STORY_USER)
+        await pilot.press("U")
+        await pilot.pause()
+        assert isinstance(app.screen, StageChangeDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("M")
+        await pilot.pause()
+        assert isinstance(app.screen, StageChangeDialog)
+
+
+async def test_read_only_hides_staging(tmp_path):
+    ws = Workspace.demo(readonly=True, state_dir=tmp_path / "s")
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await lookup(pilot, app, demo.STORY_USER)
+        assert screen.check_action("stage_map", ()) is False
+        assert screen.check_action("stage_unmap", ()) is False
+        await pilot.press("U")
+        await pilot.pause()
+        assert app.screen is screen

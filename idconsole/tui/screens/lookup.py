@@ -23,6 +23,8 @@ from textual.worker import Worker
 
 from idconsole.api.models import SearchMatch, SearchResult, UserMappings
 from idconsole.tui import identity_graph as g
+from idconsole.tui import staging_actions
+from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
 from idconsole.tui.text import literal, visible
@@ -50,8 +52,10 @@ def search_budget(workspace: Any) -> tuple[int, int] | None:
     return None
 
 
-class LookupScreen(Screen):
+class LookupScreen(WriteActionsGuard, Screen):
     """`LookupScreen()`: the console's main screen (the input is focused)."""
+
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"stage_map", "stage_unmap"})
 
     CSS_PATH = "../styles/lookup.tcss"
     HELP_TITLE = "Lookup"
@@ -68,6 +72,8 @@ Look a user up by **user id**, **device id**, **Amplitude id** or **email**: typ
   chain and cycle notes, and a warning for junk ids (`null`, `undefined`, `0`, `-1`, empty, very short).
 - **Enter** or **p** opens the profile of the selected user, **m** its Mixpanel profile, **c** copies the
   selected id, **r** lists recent lookups, **/** goes back to the box.
+- **M** / **U** stage a map / unmap of the selected user (nothing is sent until you review the plan and
+  confirm; hidden in a read-only session).
 
 Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A's events show under B only.
 """
@@ -81,6 +87,10 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
                 tooltip="Amplitude profile of the selected user"),
         Binding("m", "open_mixpanel", "Mixpanel", id="lookup.mixpanel_profile",
                 tooltip="Mixpanel profile of the selected id"),
+        Binding("M", "stage_map", "Map…", id="lookup.stage_map",
+                tooltip="Stage a map of the selected user into another id (reviewed in the plan first)"),
+        Binding("U", "stage_unmap", "Unmap…", id="lookup.stage_unmap",
+                tooltip="Stage an unmap of the selected user (reviewed in the plan first)"),
         Binding("escape", "focus_input", "Find", id="lookup.back_to_input", show=False,
                 tooltip="Back to the lookup box"),
     ]
@@ -399,6 +409,22 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
 
     def action_open_mixpanel(self) -> None:
         self._open_selected("mixpanel")
+
+    def action_stage_map(self) -> None:
+        user_id = self.selected_id()
+        if user_id is None:
+            self.notify("Select a user in the tree first.", title="No user selected", severity="warning",
+                        markup=False)
+            return
+        staging_actions.stage_map(self.app, user_id)
+
+    def action_stage_unmap(self) -> None:
+        user_id = self.selected_id()
+        if user_id is None:
+            self.notify("Select a user in the tree first.", title="No user selected", severity="warning",
+                        markup=False)
+            return
+        staging_actions.stage_unmap(self.app, user_id)
 
     def _open_selected(self, vendor: str) -> None:
         user_id = self.selected_id()
