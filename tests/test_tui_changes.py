@@ -494,3 +494,138 @@ async def test_apply_hitting_401_says_so_and_keeps_the_staged_changes(demo_works
         await pilot.press("escape")
         await settle(pilot, app)
         assert not isinstance(app.screen, (ApplyProgressScreen, PlanScreen))
+
+
+# --- the rest: cancel, held changes, CSV import, merges in the journal ------------------------------------
+
+
+async def test_cancel_before_the_next_batch_sends_nothing_more(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    user = "fresh-user-cancel@example.com"
+    ws.staged.add(Change.map(user, NEW_GLOBAL))
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        plan = (await wait_plan_pushed(pilot, app)).plan
+        screen = ApplyProgressScreen(plan, acknowledge_warnings=True, start=False)
+        app.push_screen(screen)
+        await settle(pilot, app)
+        screen.cancel_event.set()  # as if `c` was pressed before the first batch went out
+        screen.start()
+        await settle(pilot, app)
+        assert screen.report is not None and screen.report.cancelled
+        assert "Cancelled" in text_of(screen.query_one("#apply-title"))
+        assert [c.user_id for c in ws.staged] == [user]
+        assert mapped_to(ws, user) is None
+
+
+async def wait_plan_pushed(pilot: Any, app: Any) -> PlanScreen:
+    app.push_screen(PlanScreen())
+    return await wait_plan(pilot, app)
+
+
+async def test_a_held_change_is_resolved_from_the_editor(demo_workspace: Any) -> None:
+    staged = demo_workspace.staged
+    change = staged.add(Change.identify(STORY_USER, "$add", {"logins": 1}))
+    staged.mark([change.id], status="unknown", journal_id="20250101-000000-0000", note="outcome unknown: timeout")
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        assert "held" in table_text(editor.query_one("#staged-table", DataTable))
+        assert "outcome unknown: timeout" in text_of(editor.query_one("#staged-note"))
+        await pilot.press("R")
+        await settle(pilot, app)
+        assert app.focused is not None and app.focused.id == "resolve-cancel"
+        await pilot.click("#resolve-resend")
+        await settle(pilot, app)
+        assert not staged.entry(change.id).held
+        assert "staged" in table_text(editor.query_one("#staged-table", DataTable))
+
+
+async def test_import_csv_all_or_nothing(demo_workspace: Any, tmp_path: Any) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(f"op,user_id,global_user_id\nmap,{CHAIN[0]},{NEW_GLOBAL}\nunmap,{STORY_USER},\n", "utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("op,user_id,global_user_id\nmap,,x\nfrobnicate,a,b\n", "utf-8")
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        editor = await open_staged(app, pilot)
+        await pilot.press("i")
+        await settle(pilot, app)
+        app.screen.query_one("#import-path", Input).value = str(bad)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert len(demo_workspace.staged) == 0
+        note = text_of(editor.query_one("#staged-note"))
+        assert "nothing was staged" in note and "line 2" in note
+        await pilot.press("i")
+        await settle(pilot, app)
+        app.screen.query_one("#import-path", Input).value = str(good)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert [(c.op, c.user_id) for c in demo_workspace.staged] == [("map", CHAIN[0]), ("unmap", STORY_USER)]
+        assert editor.query_one("#staged-table", DataTable).row_count == 2
+
+
+async def test_a_merge_cannot_be_undone(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    a, b = "anon-merge-undo-1", "merge-undo-target-1"
+    ws.staged.add(Change.mp_merge(a, b))
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        plan = (await wait_plan_pushed(pilot, app)).plan
+        screen = ApplyProgressScreen(plan, acknowledge_warnings=True, allow_irreversible=True)
+        app.push_screen(screen)
+        await settle(pilot, app)
+        assert screen.report is not None and screen.report.succeeded == 1
+        app.push_screen(JournalScreen())
+        await settle(pilot, app)
+        journal = app.screen
+        assert "cannot be undone" in text_of(journal.query_one("#journal-detail-body"))
+        undo = [b for b in journal.active_bindings.values() if b.binding.action == "undo"]
+        assert undo and not undo[0].enabled  # shown, greyed out
+        journal.action_undo()  # reached anyway: the engine says why, nothing is staged
+        await settle(pilot, app)
+        assert len(ws.staged) == 0
+
+
+async def test_a_second_submit_is_refused_while_one_is_in_flight(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    ws.staged.add(Change.map("fresh-user-twice@example.com", NEW_GLOBAL))
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        plan_screen = await wait_plan_pushed(pilot, app)
+        for ack in plan_screen.query(".plan-ack"):
+            ack.value = True
+        await pilot.pause()
+        assert sa.begin_submit(ws)  # another submit of this workspace is running
+        try:
+            assert "already running" in plan_screen.blocked_reason()
+            await pilot.press("s")
+            await settle(pilot, app)
+            assert app.screen is plan_screen
+            # reached anyway: the progress screen refuses to start and sends nothing
+            screen = ApplyProgressScreen(plan_screen.plan, acknowledge_warnings=True)
+            app.push_screen(screen)
+            await settle(pilot, app)
+            assert screen.report is None
+            assert "not started" in text_of(screen.query_one("#apply-counts"))
+        finally:
+            sa.end_submit(ws)
+        assert mapped_to(ws, "fresh-user-twice@example.com") is None
+        assert len(ws.staged) == 1
+
+
+async def test_a_stale_plan_is_refused_and_nothing_is_sent(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    ws.staged.add(Change.map("fresh-user-stale@example.com", NEW_GLOBAL))
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        plan = (await wait_plan_pushed(pilot, app)).plan
+        ws.staged.add(Change.unmap(CHAIN[1]))  # staged elsewhere after the plan was built
+        screen = ApplyProgressScreen(plan, acknowledge_warnings=True)
+        app.push_screen(screen)
+        await settle(pilot, app)
+        assert screen.report is None and screen.error is not None
+        assert "refused" in text_of(screen.query_one("#apply-title"))
+        assert len(ws.staged) == 2
+        assert mapped_to(ws, "fresh-user-stale@example.com") is None

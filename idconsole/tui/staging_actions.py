@@ -770,3 +770,10 @@ def report_view(report: Any) -> ReportView:
         verification={k: summary.get(k, 0) for k in ("confirmed", "pending", "failed", "unverifiable")},
         rows=tuple(rows),
     )
+
+
+def resolve_held(ws: Workspace, change_id: str, *, applied: bool) -> Any:
+    """Decide about a held change (recorded in the journal): applied drops it, not applied re-stages it."""
+    from idconsole import changes
+
+    return changes.resolve_unknown(ws, change_id, applied=applied)

@@ -197,7 +197,9 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
 
     def show_failure(self, exc: BaseException) -> None:
         report = describe(exc)
-        self.query_one("#apply-title", Static).update(literal(f"Submit stopped: {report.title}"))
+        refused = getattr(exc, "reasons", None) is not None  # ApplyRefused: checked before sending anything
+        title = "Not sent: the submit was refused" if refused else f"Submit stopped: {report.title}"
+        self.query_one("#apply-title", Static).update(literal(title))
         self.query_one("#apply-counts", Static).update(
             Content.assemble(
                 literal(report.message),

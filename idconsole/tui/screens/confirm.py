@@ -145,3 +145,49 @@ class AskDialog(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ResolveHeldDialog(ModalScreen[str | None]):
+    """A held change (sent, outcome unknown): "applied" (it took effect: drop it), "resend" (it did not:
+    stage it again), or None. Cancel has the focus."""
+
+    CSS_PATH = "../styles/changes.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="resolve.cancel"),
+    ]
+    HELP = """\
+## Resolve a held change
+
+It was sent, but no answer came back, and sending it again could apply it twice. Check the user first
+(Lookup / Profile), then say what happened: **It took effect** drops it from the staged set; **It did
+not** stages it again for the next submit. Both are recorded in the journal. **Esc** cancels.
+"""
+
+    def __init__(self, description: str) -> None:
+        super().__init__()
+        self._description = description
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="resolve-dialog", classes="changes-dialog"):
+            yield Static("Resolve a change whose outcome is unknown", classes="changes-dialog-title", markup=False)
+            yield Static(literal(self._description), id="resolve-change")
+            yield Static(
+                "It was sent but no answer came back. Check the user before you decide: re-sending a change "
+                "that did take effect applies it twice.",
+                classes="changes-help",
+                markup=False,
+            )
+            with Horizontal(classes="changes-dialog-buttons"):
+                yield Button("Cancel", id="resolve-cancel", variant="primary")
+                yield Button("It took effect", id="resolve-applied")
+                yield Button("It did not: re-stage", id="resolve-resend", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#resolve-cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss({"resolve-applied": "applied", "resolve-resend": "resend"}.get(event.button.id or ""))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -44,13 +44,15 @@ class StagedScreen(WriteActionsGuard, Screen[None]):
         Binding("ctrl+up,K", "move(-1)", "Move up", id="staged.move_up", tooltip="Move the selected change up"),
         Binding("ctrl+down,J", "move(1)", "Move down", id="staged.move_down",
                 tooltip="Move the selected change down"),
+        Binding("R", "resolve", "Resolve held…", id="staged.resolve",
+                tooltip="Say whether a held change (outcome unknown) took effect"),
         Binding("i", "import_csv", "Import CSV", id="staged.import", tooltip="Stage every row of a CSV file"),
         Binding("X", "clear", "Clear all", id="staged.clear", tooltip="Remove every staged change (asks first)"),
         Binding("P", "plan", "Plan", id="staged.plan",
                 tooltip="See exactly what submitting would do; nothing is sent yet"),
         Binding("escape", "back", "Back", id="staged.back", tooltip="Close the staged changes"),
     ]
-    WRITE_ACTIONS = frozenset({"add", "edit", "drop", "move", "import_csv", "clear"})
+    WRITE_ACTIONS = frozenset({"add", "edit", "drop", "move", "import_csv", "clear", "resolve"})
     HELP = """\
 ## Staged changes
 
@@ -63,6 +65,7 @@ the plan (before → after, warnings, the exact requests), and only a confirmed 
 - **i** import a CSV (`op,user_id,global_user_id[,key,value]`), **X** clear everything (asks first)
 
 A change marked *held* was sent but its outcome is unknown; it is never re-sent automatically.
+Check the user, then **R** records what happened (it took effect: dropped; it did not: staged again).
 Staged changes survive restarts. In a read-only session the list is shown but cannot be changed.
 """
 
@@ -204,6 +207,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         event.stop()
         if not getattr(self.staged, "mismatch", False):
             self.query_one("#staged-note", Static).update(literal(self._selected_note()))
+        self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -217,11 +221,42 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
             return allowed
         if action in ("edit", "drop", "move") and self.selected_id() is None:
             return None
+        if action == "resolve" and not self._selected_held():
+            return False
         if action == "plan" and not self._ids:
             return None
         if action == "clear" and not self._ids:
             return None
         return allowed
+
+    def _selected_held(self) -> bool:
+        change_id = self.selected_id()
+        if change_id is None:
+            return False
+        try:
+            return bool(getattr(self.staged.entry(change_id), "held", False))
+        except Exception:
+            return False
+
+    def action_resolve(self) -> None:
+        if sa.refuse_if_readonly(self.app, "Resolving a held change"):
+            return
+        change_id = self.selected_id()
+        if change_id is None or not self._selected_held():
+            return
+        from idconsole.tui.screens.confirm import ResolveHeldDialog
+
+        def done(decision: str | None) -> None:
+            if decision in ("applied", "resend"):
+                applied = decision == "applied"
+                if self._edit("Could not record the decision",
+                              lambda: sa.resolve_held(self.app.workspace, change_id,  # type: ignore[attr-defined]
+                                                      applied=applied)):
+                    self.notify("Recorded: it took effect; dropped from the staged changes." if applied else
+                                "Recorded: it did not take effect; staged again for the next submit.",
+                                title="Resolved", markup=False)
+
+        self.app.push_screen(ResolveHeldDialog(self.staged.get(change_id).description()), done)
 
     def _edit(self, what: str, fn: Callable[[], Any], *, select_id: str | None = None) -> bool:
         """Run one staged-set edit; failures are shown and the screen redraws from the set as it is."""
