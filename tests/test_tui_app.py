@@ -10,7 +10,7 @@ import pytest
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.worker import Worker
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, add_profile, make_app, settle
@@ -197,6 +197,25 @@ async def test_help_opens_for_the_focused_screen_and_esc_closes_it(tui_env, key)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ConnectionsScreen)
+
+
+async def test_f1_opens_help_in_dialogs_and_while_typing_and_closes_it_again(tui_env):
+    app = make_app()
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.press("a")  # the profile form, a modal with the name input focused
+        await pilot.pause()
+        form = app.screen
+        await pilot.press("question_mark")  # typed into the name, not a shortcut
+        await pilot.pause()
+        assert app.screen is form and form.query_one("#name", Input).value == "?"
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = str(app.screen.query_one("#help-keys", Static).render())
+        assert "Save" in keys and "Cancel" in keys
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen is form
 
 
 async def test_help_shows_a_screens_how_to(tui_env):

@@ -152,7 +152,8 @@ class IdConsoleApp(App[int]):
     def action_help(self) -> None:
         from idconsole.tui.screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):  # F1 again closes it
+            self.screen.dismiss(None)
             return
         self.push_screen(HelpScreen(self.screen))
 

@@ -11,7 +11,10 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 
 APP_BINDINGS: list[BindingType] = [
-    Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Keys and how-to for this screen"),
+    Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and how-to for this screen"),
+    # F1 also works in dialogs and while typing (priority); `?` gives way to text inputs
+    Binding("f1", "help", "Help", id="app.help_f1", priority=True, show=False,
+            tooltip="Keys and how-to for this screen"),
     # show=False: the Footer already shows the palette key at its right end
     Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False,
             tooltip="Every action of this screen, searchable"),

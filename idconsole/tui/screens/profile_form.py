@@ -116,6 +116,8 @@ a secret empty to keep the stored one.
                         allow_blank=False, id="mixpanel-merge-mode", compact=True,
                     ))
             yield Static("", id="form-error")
+            yield Static(Content.styled("ctrl+s saves · Esc cancels · Tab next field · F1 help", "dim"),
+                         classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
