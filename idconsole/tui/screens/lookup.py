@@ -250,6 +250,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             return
         finally:
             tree.loading = False
+            self._refresh_status()
         root, children = g.root_nodes(user_id, mappings, chain, learned, amplitude_id=amplitude_id)
         tree.show_lookup(root, children)
         self.resolved_user = user_id
@@ -440,6 +441,10 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         self.app.push_screen(ProfileScreen(user_id, vendor=vendor))
 
     def on_screen_resume(self) -> None:
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        """Budgets changed: show them now (not at the status bar's next tick)."""
         self._update_budget()
         with contextlib.suppress(Exception):  # the status bar is the shell's; never fail over it
             self.query_one(StatusBar).refresh_status()

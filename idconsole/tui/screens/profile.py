@@ -12,6 +12,7 @@ value), `e` exports the profile as JSON (atomic write, sanitised file name).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -265,6 +266,8 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             return
         finally:
             tabs.loading = False
+            with contextlib.suppress(Exception):  # budgets changed: show them now
+                self.query_one(StatusBar).refresh_status()
         self.profile = profile
         self.show_profile(profile)
         self.refresh_bindings()

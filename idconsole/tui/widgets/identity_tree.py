@@ -214,6 +214,9 @@ class IdentityTree(Tree[g.IdNode]):
             return
         finally:
             self.loading = False
+            status = self.screen.query("StatusBar")
+            if status:
+                status.first().refresh_status()  # budgets changed: show them now
         self._populate(tree_node, answer.get(data.user_id) or UserMappings(data.user_id))
 
     def show_more(self, more_node: IdTreeNode) -> list[IdTreeNode]:
