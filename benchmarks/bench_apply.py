@@ -111,7 +111,7 @@ async def _apply_with_engine(url: str, pairs: list[tuple[str, str]], state_dir: 
         now = time.perf_counter()
         if not phases or phases[-1][0] != p.phase:
             phases.append((p.phase, now))
-        if p.phase == SENDING:
+        if p.phase == SENDING and str(p.message).startswith("sending"):  # reported just before each request
             sends.append(now)
 
     try:
