@@ -419,3 +419,34 @@ async def test_read_only_hides_staging(tmp_path):
         await pilot.press("U")
         await pilot.pause()
         assert app.screen is screen
+
+
+async def test_a_new_lookup_while_a_node_is_loading_drops_the_old_expansion(demo_workspace, monkeypatch):
+    import asyncio
+
+    gate = asyncio.Event()
+    real = demo_workspace.client.amplitude.get_mappings
+    blocked: list[str] = []
+
+    async def gated(ids):
+        ids = list(ids)
+        if ids == [demo.STORY_USER] and not gate.is_set():
+            blocked.append(ids[0])
+            await gate.wait()
+        return await real(ids)
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await lookup(pilot, app, demo.STORY_PHONE_USER)
+        monkeypatch.setattr(demo_workspace.client.amplitude, "get_mappings", gated)
+        hank = nodes(screen.tree, g.USER, demo.STORY_USER)[0]
+        screen.tree.move_cursor(hank)
+        await pilot.press("right")  # its mappings are now held back
+        await pilot.pause()
+        assert blocked == [demo.STORY_USER] and screen.tree.loading
+        screen = await lookup(pilot, app, demo.CHAIN[0])  # replaces the tree, cancels the expansion
+        gate.set()
+        await settle(pilot, app)
+        assert screen.resolved_user == demo.CHAIN[0] and not screen.tree.loading
+        assert not nodes(screen.tree, g.USER, demo.STORY_USER)
+        assert app.is_running

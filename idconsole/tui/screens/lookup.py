@@ -91,7 +91,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
                 tooltip="Stage a map of the selected user into another id (reviewed in the plan first)"),
         Binding("U", "stage_unmap", "Unmap…", id="lookup.stage_unmap",
                 tooltip="Stage an unmap of the selected user (reviewed in the plan first)"),
-        Binding("escape", "focus_input", "Find", id="lookup.back_to_input", show=False,
+        Binding("escape", "focus_input", "Lookup box", id="lookup.back_to_input", show=False,
                 tooltip="Back to the lookup box"),
     ]
 

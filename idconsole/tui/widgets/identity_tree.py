@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import TreeNode, UnknownNodeID
 
 from idconsole.api.models import UserMappings
 from idconsole.tui import identity_graph as g
@@ -34,6 +34,7 @@ LABEL_ID_LIMIT = 48
 CHAIN_ID_LIMIT = 30
 
 IdTreeNode = TreeNode[g.IdNode]
+EXPAND_GROUP = "identity-expand"
 
 
 def _amp(amplitude_id: int | None) -> str:
@@ -128,8 +129,14 @@ class IdentityTree(Tree[g.IdNode]):
 
     # --- content -----------------------------------------------------------------------------------
 
-    def show_lookup(self, root: g.IdNode, children: Iterable[g.IdNode]) -> None:
+    def _reset(self) -> None:
+        # an expansion still loading belongs to the old content: drop it
+        self.workers.cancel_group(self, EXPAND_GROUP)
+        self.loading = False
         self.clear()
+
+    def show_lookup(self, root: g.IdNode, children: Iterable[g.IdNode]) -> None:
+        self._reset()
         self._populated = set()
         self.root.set_label(node_label(root))
         self.root.data = root
@@ -141,7 +148,7 @@ class IdentityTree(Tree[g.IdNode]):
 
     def show_message(self, text: str) -> None:
         """Replace the tree by one line of our own words (e.g. "nothing found")."""
-        self.clear()
+        self._reset()
         self._populated = set()
         self.root.set_label(Text(text, style="dim"))
         self.root.data = None
@@ -191,14 +198,19 @@ class IdentityTree(Tree[g.IdNode]):
 
     def _populate(self, tree_node: IdTreeNode, mappings: UserMappings) -> None:
         data = tree_node.data
-        assert data is not None
+        try:
+            current = self.get_node_by_id(tree_node.id)
+        except UnknownNodeID:
+            current = None
+        if data is None or current is not tree_node:
+            return  # the tree was replaced while this node's mappings loaded
         self._populated.add(tree_node.id)
         tree_node.remove_children()
         self.add_nodes(tree_node, g.expand_nodes(data, mappings, page_size=self.page_size))
         tree_node.set_label(node_label(data))
         self.post_message(self.NodeLoaded(tree_node))
 
-    @work(group="identity-expand", exclusive=True, exit_on_error=False)
+    @work(group=EXPAND_GROUP, exclusive=True, exit_on_error=False)
     async def load_children(self, tree_node: IdTreeNode) -> None:
         data = tree_node.data
         assert data is not None
