@@ -43,7 +43,7 @@ class EditorScreen(WriteActionsGuard, Screen):
     """A screen with one read action and one write action, as the lookup/changes screens have."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "view", "View", id="editor.view"),
+        Binding("v", "view", "View", id="editor.view", tooltip="View it [bold]now[/]"),
         Binding("s", "stage", "Stage", id="editor.stage"),
     ]
     WRITE_ACTIONS = frozenset({"stage"})
@@ -103,6 +103,18 @@ async def test_first_run_lands_on_connections_with_a_one_key_demo(tui_env):
         assert app.sub_title.startswith("demo · US")
         # the demo workspace has its own state dir; the status bar names it
         assert "demo" in str(app.screen.query_one(StatusBar).status_content())
+
+
+async def test_demo_key_in_the_demo_goes_back_to_it_without_resetting_the_sandbox(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.pause()
+        main = app.screen
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.workspace is demo_workspace and app.screen is main
 
 
 async def test_with_a_workspace_the_main_screen_is_lookup_and_esc_never_goes_below_it(demo_workspace):
@@ -273,6 +285,12 @@ async def test_palette_is_context_aware(demo_workspace):
         assert {"View", "Stage", "Help", "Connections", "Quit"} <= names
         assert "Add" not in names  # a Connections action, not this screen's
         assert "Open demo" not in names  # already in the demo
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"view")
+        await pilot.pause(0.5)
+        prompts = [str(option.prompt) for option in app.screen.query_one(OptionList).options]
+        assert any("View it [bold]now[/]" in p for p in prompts)  # a tooltip is shown as written
 
 
 # --- read-only -------------------------------------------------------------------------------------

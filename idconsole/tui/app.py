@@ -168,6 +168,11 @@ class IdConsoleApp(App[int]):
         self.push_screen(ConnectionsScreen())
 
     def action_open_demo(self) -> None:
+        if self.workspace is not None and self.workspace.is_demo:
+            # already there: go back to it rather than start a fresh sandbox (that would drop its state)
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            return
         from idconsole.workspace import Workspace
 
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.markup import escape
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def screen_commands(screen: Any) -> list[PaletteCommand]:
     return commands
 
 
+def _help(command: PaletteCommand) -> str | None:
+    # the palette parses help as markup: a tooltip with brackets must show as written
+    return escape(command.help) if command.help else None
+
+
 class IdConsoleCommands(Provider):
     """Context-aware commands: what the screen the palette was opened from can do right now."""
 
@@ -87,7 +93,7 @@ class IdConsoleCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in self._commands():
-            yield DiscoveryHit(command.prompt(), command.run, text=command.name, help=command.help or None)
+            yield DiscoveryHit(command.prompt(), command.run, text=command.name, help=_help(command))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -95,4 +101,4 @@ class IdConsoleCommands(Provider):
             # match on the name and the key, so "ctrl+o" or "conn" both find Connections
             score = max(matcher.match(command.name), matcher.match(command.keys) * 0.8 if command.keys else 0)
             if score > 0:
-                yield Hit(score, command.prompt(), command.run, text=command.name, help=command.help or None)
+                yield Hit(score, command.prompt(), command.run, text=command.name, help=_help(command))
