@@ -102,7 +102,7 @@ def run(runs: int | None = None) -> Result:
     result.add("minimal app: first full frame", b, "s", note=f"median of {runs}, {spread(base)}")
     result.add("idconsole --demo: first full frame", v, "s", baseline=b, baseline_label="minimal app",
                target=f"<= {TARGET_RATIO}x", met=v <= TARGET_RATIO * b,
-               note=f"median of {runs}, {spread(idc)}")
+               note=f"median of {runs}, {spread(idc)}; best-vs-best ratio {min(idc) / min(base):.2f}x")
     result.add("idconsole --demo: first byte on the tty", median(idc_first), "s", baseline=median(base_first),
                baseline_label="minimal app", note="interpreter + imports until the driver starts")
     result.add("CPU time to first full frame", median(idc_cpu), "s", baseline=median(base_cpu),
