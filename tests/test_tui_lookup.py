@@ -450,3 +450,19 @@ async def test_a_new_lookup_while_a_node_is_loading_drops_the_old_expansion(demo
         assert screen.resolved_user == demo.CHAIN[0] and not screen.tree.loading
         assert not nodes(screen.tree, g.USER, demo.STORY_USER)
         assert app.is_running
+
+
+async def test_offline_gives_a_clear_message(demo_workspace, monkeypatch):
+    from idconsole.api.errors import Unavailable
+
+    async def offline(ids):
+        raise Unavailable("Could not reach Amplitude get mappings (connection refused) after 5 attempts.")
+
+    monkeypatch.setattr(demo_workspace.client.amplitude, "get_mappings", offline)
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        notes = Notes(app)
+        screen = await lookup(pilot, app, demo.STORY_USER)
+        assert "Lookup failed" in status(screen) and "connection refused" in status(screen)
+        assert any("Service unreachable" in n.get("title", "") and n.get("markup") is False for n in notes.items)
+        assert app.focused is not None and app.is_running
