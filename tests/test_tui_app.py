@@ -448,9 +448,24 @@ def test_run_unknown_profile_exits_2_with_a_clear_message(tui_env, captured_apps
     assert "Traceback" not in err
 
 
+def test_run_demo_and_profile_together_is_a_usage_error(tui_env, captured_apps, capsys):
+    assert tui_run.run(_ns(demo=True, profile="acme")) == 2
+    assert not captured_apps
+    assert "--demo and --profile cannot be used together" in capsys.readouterr().err
+
+
 def test_run_profile_with_missing_secrets_opens_connections_with_the_reason(tui_env, captured_apps):
     add_profile("acme", secret_values={})
     assert tui_run.run(_ns(profile="acme")) == 0
     (app,) = captured_apps
     assert app.workspace is None
     assert "missing" in app._notice and "Amplitude API key" in app._notice
+
+
+def test_the_command_line_reaches_run(tui_env, captured_apps, capsys):
+    from idconsole.cli import main
+
+    assert main(["--profile", "nosuch"]) == 2
+    assert "No profile named 'nosuch'" in capsys.readouterr().err
+    assert main(["--readonly"]) == 0
+    assert captured_apps[-1].workspace is None and captured_apps[-1].readonly

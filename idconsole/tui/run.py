@@ -18,13 +18,17 @@ def open_workspace(ns: Any):
     Raises ConfigError (unknown profile, bad settings) and MissingSecret (secrets not stored).
     """
     readonly = bool(getattr(ns, "readonly", False))
+    profile = getattr(ns, "profile", None)
     if getattr(ns, "demo", False):
+        if profile:
+            from idconsole.config.errors import ConfigError
+
+            raise ConfigError("--demo and --profile cannot be used together.", hint="Pick one.")
         from idconsole.workspace import Workspace
 
         return Workspace.demo(readonly=readonly)
     from idconsole.config.resolve import env_profile_active, resolve_connection
 
-    profile = getattr(ns, "profile", None)
     if profile is None and not env_profile_active():
         return None
     from idconsole.workspace import Workspace
