@@ -1,6 +1,7 @@
 """Amplitude: User Mapping, User search, User Profile, Identify (API.md).
 
-Keys travel only in form bodies (`api_key`) and headers (Basic, `Api-Key`), never in a URL.
+Keys travel only in form bodies (`api_key`) and headers (Basic, `Api-Key`), never in a URL. Request sizing
+lives in `usermap_batches`, identify rules in `identify_rules`; their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -12,231 +13,56 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_plus
 
 from idconsole.api.errors import BadInput, NotFound, NotOffered, ServerRejected
 from idconsole.api.hosts import Hosts
+from idconsole.api.identify_rules import (
+    IDENTIFY_FIELDS,
+    IDENTIFY_MAX_DEPTH,
+    IDENTIFY_MAX_GROUP_TYPES,
+    IDENTIFY_MAX_GROUPS,
+    IDENTIFY_OPERATIONS,
+    NON_IDEMPOTENT_OPERATIONS,
+    is_idempotent_identification,
+    normalise_identification,
+    validate_identification,
+)
 from idconsole.api.models import Mapping, SearchResult, UserMappings, UserProfile
 from idconsole.api.parse import parse_mappings, parse_profile, parse_search, profile_error
 from idconsole.api.ratelimit import RollingBudget
 from idconsole.api.transport import Call, Reply, Transport
+from idconsole.api.usermap_batches import (
+    GET_MAPPINGS_MAX_IDS,
+    GET_MAPPINGS_MAX_QUERY_BYTES,
+    KEY_RESERVE,
+    USERMAP_MAX_BYTES,
+    USERMAP_MAX_MAPPINGS,
+    check_mapping,
+    id_chunks,
+    split_usermap_batches,
+    usermap_body,
+    usermap_body_size,
+)
 from idconsole.config.connection import AmplitudeCredentials
 
-USERMAP_MAX_MAPPINGS = 2000
-USERMAP_MAX_BYTES = 1_000_000  # 1 MB as the vendor counts it, with our own safety margin below 1 MiB
-GET_MAPPINGS_MAX_IDS = 100
+__all__ = [
+    "GET_MAPPINGS_CONCURRENCY", "GET_MAPPINGS_MAX_IDS", "GET_MAPPINGS_MAX_QUERY_BYTES", "IDENTIFY_FIELDS",
+    "IDENTIFY_MAX_DEPTH", "IDENTIFY_MAX_GROUPS", "IDENTIFY_MAX_GROUP_TYPES", "IDENTIFY_OPERATIONS", "KEY_RESERVE",
+    "NON_IDEMPOTENT_OPERATIONS", "USERMAP_MAX_BYTES", "USERMAP_MAX_MAPPINGS", "AmplitudeApi", "id_chunks",
+    "is_idempotent_identification", "normalise_identification", "split_usermap_batches", "usermap_body",
+    "usermap_body_size", "validate_identification",
+]
+
 GET_MAPPINGS_CONCURRENCY = 10
-#: ids travel as repeated query values; servers and proxies commonly refuse request targets over ~8 KB
-#: (RFC 9110 asks for at least 8000 octets), so long ids make smaller chunks instead of a 414
-GET_MAPPINGS_MAX_QUERY_BYTES = 7_000
-IDENTIFY_OPERATIONS = (
-    "$set", "$setOnce", "$add", "$append", "$prepend", "$unset",
-    "$preInsert", "$postInsert", "$remove", "$clearAll",
-)
-NON_IDEMPOTENT_OPERATIONS = frozenset({"$add", "$append", "$prepend", "$preInsert", "$postInsert", "$remove"})
-IDENTIFY_FIELDS = frozenset({
-    "user_id", "device_id", "user_properties", "groups",
-    "app_version", "platform", "os_name", "os_version", "device_brand", "device_manufacturer",
-    "device_model", "carrier", "country", "region", "city", "dma", "language", "paying", "start_version",
-})
-IDENTIFY_MAX_DEPTH = 40
-IDENTIFY_MAX_GROUP_TYPES = 5
-IDENTIFY_MAX_GROUPS = 10
 #: the 429 hold for identify when the server gives no Retry-After (API.md: pause at least 15 s)
 IDENTIFY_THROTTLE_S = 15.0
 #: a search that would wait longer than this for its hourly budget fails fast with Throttled instead
 SEARCH_MAX_WAIT_S = 30.0
-#: bytes assumed for the api_key field when the caller does not pass the key (Amplitude keys are 32 chars)
-KEY_RESERVE = 128
 REC_TYPES = ("model", "random")
 PROPENSITY_TYPES = ("score", "pct")
 NOT_SEEN = "not seen before"
 
 _T = TypeVar("_T")
-
-
-# -- map / unmap batches ---------------------------------------------------------------------------
-
-def _mapping_json(mapping: Mapping) -> str:
-    return json.dumps(mapping.to_wire(), separators=(",", ":"), ensure_ascii=False)
-
-
-def _check_mapping(mapping: Mapping) -> None:
-    if not isinstance(mapping.user_id, str) or not mapping.user_id:
-        raise BadInput("Every mapping needs a non-empty user_id.")
-    if mapping.unmap:
-        if mapping.global_user_id:
-            raise BadInput(f"An unmap of {mapping.user_id[:80]!r} must not name a global_user_id.")
-    elif not isinstance(mapping.global_user_id, str) or not mapping.global_user_id:
-        raise BadInput(f"The mapping of {mapping.user_id[:80]!r} needs a global_user_id (or unmap).")
-
-
-def id_chunks(ids: Sequence[str], *, max_ids: int = GET_MAPPINGS_MAX_IDS,
-              max_query_bytes: int = GET_MAPPINGS_MAX_QUERY_BYTES) -> list[list[str]]:
-    """Get-mappings requests: at most 100 ids each, and a query string short enough for any server
-    (an id longer than that on its own still goes alone; the server's 414 then says why)."""
-    chunks: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for user_id in ids:
-        item = len("user_ids=") + len(quote(user_id, safe="")) + 1   # "&" between values
-        if current and (len(current) >= max_ids or size + item > max_query_bytes):
-            chunks.append(current)
-            current, size = [], 0
-        current.append(user_id)
-        size += item
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def usermap_body(batch: Sequence[Mapping], api_key: str) -> dict[str, str]:
-    """The form fields of one POST /usermap, in the order they are encoded."""
-    return {"api_key": api_key, "mapping": "[" + ",".join(_mapping_json(m) for m in batch) + "]"}
-
-
-def usermap_body_size(batch: Sequence[Mapping], api_key: str | None = None) -> int:
-    """Exact bytes of the urlencoded body (httpx encodes forms with urlencode/quote_plus)."""
-    key_bytes = len(quote_plus(api_key)) if api_key is not None else KEY_RESERVE
-    items = [len(quote_plus(_mapping_json(m))) for m in batch]
-    # "api_key=" KEY "&mapping=" "%5B" item ("%2C" item)* "%5D"
-    return len("api_key=") + key_bytes + len("&mapping=") + 6 + sum(items) + 3 * max(0, len(items) - 1)
-
-
-def split_usermap_batches(
-    mappings: Sequence[Mapping],
-    *,
-    api_key: str | None = None,
-    max_mappings: int = USERMAP_MAX_MAPPINGS,
-    max_bytes: int = USERMAP_MAX_BYTES,
-) -> list[list[Mapping]]:
-    """Split into request bodies of at most 2000 mappings AND at most 1 MB encoded (form body incl. key).
-
-    Without `api_key` the key field is budgeted at KEY_RESERVE bytes; pass the key for the exact split.
-    Order is kept (a later mapping of the same user wins on the server)."""
-    key_bytes = len(quote_plus(api_key)) if api_key is not None else KEY_RESERVE
-    fixed = len("api_key=") + key_bytes + len("&mapping=") + 6   # brackets, encoded
-    batches: list[list[Mapping]] = []
-    current: list[Mapping] = []
-    size = fixed
-    for mapping in mappings:
-        _check_mapping(mapping)
-        item = len(quote_plus(_mapping_json(mapping)))
-        if fixed + item > max_bytes:
-            raise BadInput(
-                f"The mapping of {mapping.user_id[:80]!r} is too large to send on its own "
-                f"({fixed + item:,} bytes encoded; the limit is {max_bytes:,})."
-            )
-        extra = item + (3 if current else 0)   # "%2C" between items
-        if current and (len(current) >= max_mappings or size + extra > max_bytes):
-            batches.append(current)
-            current, size, extra = [], fixed, item
-        current.append(mapping)
-        size += extra
-    if current:
-        batches.append(current)
-    return batches
-
-
-# -- identify validation --------------------------------------------------------------------------
-
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
-
-
-def normalise_identification(identification: dict[str, Any]) -> dict[str, Any]:
-    """A copy with `$unset` / `$clearAll` values set to "-" (the only value the API accepts)."""
-    out = dict(identification)
-    props = out.get("user_properties")
-    if isinstance(props, dict):
-        props = dict(props)
-        if isinstance(props.get("$unset"), dict):
-            props["$unset"] = {k: "-" for k in props["$unset"]}
-        elif isinstance(props.get("$unset"), (list, tuple)):
-            props["$unset"] = {str(k): "-" for k in props["$unset"]}
-        if "$clearAll" in props:
-            props["$clearAll"] = "-"
-        out["user_properties"] = props
-    return out
-
-
-def is_idempotent_identification(identification: dict[str, Any]) -> bool:
-    props = identification.get("user_properties")
-    return not (isinstance(props, dict) and NON_IDEMPOTENT_OPERATIONS & props.keys())
-
-
-def validate_identification(identification: dict[str, Any]) -> None:
-    """Raise BadInput (with a precise reason) if an identify object would be rejected or silently dropped."""
-    if not isinstance(identification, dict):
-        raise BadInput("An identification must be an object.")
-    unknown = sorted(str(k) for k in identification if k not in IDENTIFY_FIELDS)
-    if unknown:
-        raise BadInput(
-            f"Unknown identify field(s): {', '.join(k[:40] for k in unknown[:5])}. "
-            "Identify accepts user_id, device_id, user_properties, groups and the documented device fields."
-        )
-    ids = [identification.get("user_id"), identification.get("device_id")]
-    for value, name in zip(ids, ("user_id", "device_id"), strict=True):
-        if value is not None and not isinstance(value, str):
-            raise BadInput(f"{name} must be a string.")
-    if not any(ids):
-        raise BadInput("An identification needs a user_id or a device_id.")
-    who = str(identification.get("user_id") or identification.get("device_id"))[:80]
-    props = identification.get("user_properties")
-    if props is not None:
-        _validate_properties(props, who)
-    groups = identification.get("groups")
-    if groups is not None:
-        _validate_groups(groups, who)
-
-
-def _validate_properties(props: Any, who: str) -> None:
-    if not isinstance(props, dict):
-        raise BadInput(f"user_properties of {who!r} must be an object.")
-    ops = [k for k in props if str(k).startswith("$")]
-    if ops and len(ops) != len(props):
-        raise BadInput(
-            f"user_properties of {who!r} mix plain keys with operations ({', '.join(ops[:3])}); "
-            "put plain keys inside $set."
-        )
-    if not ops:
-        depth = _depth(props)
-    else:
-        depth = 0
-        for op in ops:
-            if op not in IDENTIFY_OPERATIONS:
-                raise BadInput(f"Unknown user property operation {op[:40]!r} for {who!r}.")
-            value = props[op]
-            if op == "$clearAll":
-                if value != "-":
-                    raise BadInput(f'$clearAll for {who!r} takes the value "-".')
-                continue
-            if not isinstance(value, dict) or not value:
-                raise BadInput(f"{op} for {who!r} needs an object of properties.")
-            if op == "$unset" and any(v != "-" for v in value.values()):
-                raise BadInput(f'$unset values for {who!r} must be "-".')
-            depth = max(depth, _depth(value))
-    if depth > IDENTIFY_MAX_DEPTH:
-        raise BadInput(f"user_properties of {who!r} nest {depth} levels deep; the limit is {IDENTIFY_MAX_DEPTH}.")
-
-
-def _validate_groups(groups: Any, who: str) -> None:
-    if not isinstance(groups, dict):
-        raise BadInput(f"groups of {who!r} must be an object of group type -> name(s).")
-    if len(groups) > IDENTIFY_MAX_GROUP_TYPES:
-        raise BadInput(f"{who!r} has {len(groups)} group types; the limit is {IDENTIFY_MAX_GROUP_TYPES}.")
-    total = 0
-    for kind, names in groups.items():
-        values = names if isinstance(names, list) else [names]
-        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
-            raise BadInput(f"Group {str(kind)[:40]!r} of {who!r} must be a name or a list of names.")
-        total += len(values)
-    if total > IDENTIFY_MAX_GROUPS:
-        raise BadInput(f"{who!r} is in {total} groups; the limit is {IDENTIFY_MAX_GROUPS}.")
 
 
 # -- the client ------------------------------------------------------------------------------------
@@ -286,7 +112,7 @@ class AmplitudeApi:
         if not batch:
             return
         for mapping in batch:
-            _check_mapping(mapping)
+            check_mapping(mapping)
         key = self._key()
         if len(batch) > USERMAP_MAX_MAPPINGS or usermap_body_size(batch, key) > USERMAP_MAX_BYTES:
             raise BadInput("This batch is over 2000 mappings or 1 MB; split it with split_usermap_batches().")
