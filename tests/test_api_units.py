@@ -364,3 +364,11 @@ def test_wire_json_is_compact_and_keeps_unicode():
     body = amp.usermap_body([Mapping("ü", "g")], KEY)
     assert json.loads(body["mapping"]) == [{"user_id": "ü", "global_user_id": "g"}]
     assert body["mapping"] == '[{"user_id":"ü","global_user_id":"g"}]'
+
+
+def test_a_call_in_flight_never_shows_its_credentials():
+    from idconsole.api.transport import Call
+
+    call = Call("POST", "http://h/usermap", "/usermap", service="s", credential="the API key",
+                data={"api_key": "sandbox-api-key"}, headers={"Authorization": "Basic c2VjcmV0"})
+    assert repr(call) == "Call(POST /usermap, idempotent=True)" and str(call) == repr(call)

@@ -13,6 +13,7 @@ headers) is chained to them, and every piece of server text is passed through th
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import json
 import logging
@@ -61,9 +62,11 @@ class RetryPolicy:
         return cls(attempts=attempts, base_delay=0.001, max_delay=0.01, max_retry_after=5.0, hold_scale=0.005)
 
 
-@dataclass
+@dataclass(repr=False)
 class Call:
-    """One logical request. `path` (no query) is all that reaches logs and messages."""
+    """One logical request. `path` (no query) is all that reaches logs and messages.
+
+    Its body and headers hold revealed credentials while it exists, so its repr shows neither."""
 
     method: str
     url: str
@@ -81,6 +84,9 @@ class Call:
     auth_message: str = ""            # "Amplitude rejected the API key / secret key pair"
     auth_hint: str = ""
 
+    def __repr__(self) -> str:
+        return f"Call({self.method} {self.path}, idempotent={self.idempotent})"
+
 
 class Redactor:
     """Replaces every secret (and the Basic-auth encodings built from them) in server text."""
@@ -92,8 +98,6 @@ class Redactor:
         return f"Redactor({len(self._secrets)} secrets)"
 
     def __call__(self, text: str) -> str:
-        import base64
-
         values = [s.reveal() for s in self._secrets if s and len(s.reveal()) >= 3]
         forms = set(values)
         for a in values + [""]:
