@@ -207,6 +207,37 @@ async def test_edit_keeps_stored_secrets_when_left_empty(tui_env):
         assert keyring.get_password("idconsole", "acme:amplitude_api_key") == SANDBOX_SECRETS["amplitude_api_key"]
 
 
+async def test_a_new_profile_cannot_take_a_listed_name(tui_env):
+    add_profile("acme")
+    app = make_app()
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        await fill(pilot, app, name="acme", **{"amplitude-api-key": "k", "amplitude-secret-key": "s"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileFormScreen)  # the typed secrets are not lost
+        assert "already exists" in str(app.screen.query_one("#form-error", Static).render())
+    assert keyring.get_password("idconsole", "acme:amplitude_api_key") == SANDBOX_SECRETS["amplitude_api_key"]
+
+
+async def test_taking_a_vendor_off_a_profile_forgets_its_secrets(tui_env):
+    add_profile("acme", vendors=("amplitude", "mixpanel"))
+    app = make_app()
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.pause()
+        await select_row(pilot, app, "acme")
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#use-mixpanel", Checkbox).value = False
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert load_profiles()["acme"].vendors == ("amplitude",)
+    assert keyring.get_password("idconsole", "acme:mixpanel_token") is None
+    assert keyring.get_password("idconsole", "acme:amplitude_api_key") == SANDBOX_SECRETS["amplitude_api_key"]
+
+
 async def test_delete_asks_first_with_cancel_focused(tui_env):
     add_profile("acme")
     app = make_app()

@@ -287,7 +287,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         app.set_workspace(Workspace.open(connection, transport=app.transport, readonly=app.readonly))
 
     def action_add(self) -> None:
-        self.app.push_screen(ProfileFormScreen(), self._saved)
+        self.app.push_screen(ProfileFormScreen(taken=frozenset(self._entries)), self._saved)
 
     def action_edit(self) -> None:
         entry = self.selected()
@@ -301,16 +301,16 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         if draft is None:
             return
         name = draft.profile.name
-        if draft.is_new and name in self._entries:
-            self.notify(f"A profile named {name!r} already exists; edit it instead.", severity="error",
-                        markup=False)
-            return
         try:
             save_profile(draft.profile)
         except ConfigError as exc:
             self.app.show_error(exc)  # type: ignore[attr-defined]
             return
         places = {secrets.store_secret(name, f, s) for f, s in draft.secrets.items()}
+        # a vendor taken off the profile takes its secrets with it
+        for field_name in secrets.SECRET_FIELDS:
+            if field_name.split("_", 1)[0] not in draft.profile.vendors:
+                secrets.delete_secret(name, field_name)
         where = ""
         if places:
             where = " Secrets kept in the keyring." if places == {"keyring"} else " Secrets kept for this session only."

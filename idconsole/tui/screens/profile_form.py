@@ -45,7 +45,8 @@ class ProfileDraft:
 
 
 class ProfileFormScreen(ModalScreen["ProfileDraft | None"]):
-    """`ProfileFormScreen(existing=None, stored=None)`: `stored` maps secret field -> where it lives now."""
+    """`ProfileFormScreen(existing=None, stored=None, taken=...)`: `stored` maps secret field -> where it
+    lives now; `taken` are names a new profile cannot use."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="profile_form.save", priority=True),
@@ -65,10 +66,18 @@ Secrets go to the system keyring; without one they are kept for this session onl
 a secret empty to keep the stored one.
 """
 
-    def __init__(self, existing: Profile | None = None, stored: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        existing: Profile | None = None,
+        stored: dict[str, str] | None = None,
+        *,
+        taken: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__()
         self._existing = existing
         self._stored = stored or {}
+        #: names a new profile may not take (the ones already listed)
+        self._taken = taken
 
     @property
     def is_new(self) -> bool:
@@ -162,6 +171,8 @@ a secret empty to keep the stored one.
             project_id=(self._value("#mixpanel-project-id") or None) if mixpanel else None,
             merge_mode=str(self.query_one("#mixpanel-merge-mode", Select).value) if mixpanel else "original",
         )
+        if self.is_new and profile.name in self._taken:
+            raise ConfigError(f"A profile named {profile.name!r} already exists; edit it instead.")
         typed: dict[str, Secret] = {}
         for field_name, (input_id, _label) in SECRET_INPUTS.items():
             if field_name.split("_", 1)[0] not in vendors:
