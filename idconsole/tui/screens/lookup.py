@@ -279,7 +279,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
                 ),
                 error=True,
             )
-            self.notify(f"No user, device or Amplitude id {visible(query, limit=60)!r} is known.",
+            self.notify(f"No user, device or Amplitude id “{visible(query, limit=60)}” is known.",
                         title="Unknown user", severity="warning", markup=False)
             return None
         if not named:

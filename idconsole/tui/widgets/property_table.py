@@ -101,6 +101,6 @@ class PropertyTable(DataTable):
             cells += [Text("")] * (len(self._columns) - len(cells))
             self.add_row(*cells[: len(self._columns)], key=str(index))
         if not self.shown_rows:
-            note = self._empty if not self._rows else f"(nothing matches {visible(self._filter, limit=40)!r})"
+            note = self._empty if not self._rows else f"(nothing matches “{visible(self._filter, limit=40)}”)"
             blanks = [Text("")] * (len(self._columns) - 1)
             self.add_row(Text(note, style="dim italic"), *blanks, key="empty")
