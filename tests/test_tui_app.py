@@ -469,3 +469,29 @@ def test_the_command_line_reaches_run(tui_env, captured_apps, capsys):
     assert "No profile named 'nosuch'" in capsys.readouterr().err
     assert main(["--readonly"]) == 0
     assert captured_apps[-1].workspace is None and captured_apps[-1].readonly
+
+
+# --- the status bar ----------------------------------------------------------------------------------
+
+
+async def test_status_bar_counts_staged_changes_and_says_when_it_cannot(tui_env, tmp_path):
+    from idconsole.changes.model import Change
+    from idconsole.workspace import Workspace
+
+    workspace = Workspace.demo(state_dir=tmp_path / "s")
+    workspace.staged.add(Change.map("a@example.com", "b@example.com"))
+    app = make_app(workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        text = str(bar.status_content())
+        assert text.startswith("demo (sandbox) │ US │ staged 1 │ usermap ")
+        assert "READ-ONLY" not in text
+        broken = Workspace.demo(state_dir=tmp_path / "t")
+        (tmp_path / "t").mkdir()
+        (tmp_path / "t" / "staged.json").write_text("{not json")
+        app.workspace = broken  # what the bar reads; the next refresh shows it
+        bar.refresh_status()
+        assert "staged ?" in str(bar.status_content())
+        await broken.aclose()

@@ -96,7 +96,7 @@ class IdConsoleApp(App[int]):
         self._update_titles()
         self._show_main_screen()
         if old is not None and old is not workspace:
-            self.run_worker(_close(old), group="workspace", exit_on_error=False)
+            self.run_worker(old.aclose(), group="workspace", exit_on_error=False)
 
     def show_error(self, exc: BaseException, *, context: str = "") -> None:
         show_error(self, exc, context=context)
@@ -142,7 +142,7 @@ class IdConsoleApp(App[int]):
 
     async def on_unmount(self) -> None:
         if self.workspace is not None:
-            await _close(self.workspace)
+            await self.workspace.aclose()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         route_worker_error(event)
@@ -187,8 +187,3 @@ class IdConsoleApp(App[int]):
             self.pop_screen()
 
 
-async def _close(workspace: Workspace) -> None:
-    try:
-        await workspace.aclose()
-    except NotImplementedError:  # the api client is still a contract stub
-        return

@@ -11,6 +11,7 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Static
 
+from idconsole.api.errors import IdConsoleError
 from idconsole.tui.text import literal
 
 #: budget family -> the short label shown; families not listed are shown by their own name
@@ -19,22 +20,16 @@ SEPARATOR = Content(" │ ")
 
 
 def staged_count(workspace: Any) -> int | None:
-    """How many changes are staged, or None while the staged set cannot be read (not built yet, bad file)."""
+    """How many changes are staged, or None when staged.json cannot be read (the staged screen says why)."""
     try:
         return len(workspace.staged)
-    except (ImportError, NotImplementedError):
-        return None
-    except Exception:  # a damaged staged.json must not take the status line down; the screens report it
+    except IdConsoleError:
         return None
 
 
 def budget_parts(workspace: Any) -> list[Content]:
-    try:
-        budgets = workspace.client.budgets()
-    except (NotImplementedError, AttributeError):
-        return []
     parts = []
-    for budget in budgets:
+    for budget in workspace.client.budgets():
         label = BUDGET_LABELS.get(budget.family, budget.family)
         low = budget.limit and budget.remaining < max(1, budget.limit // 10)
         parts.append(
@@ -88,10 +83,10 @@ class StatusBar(Static):
         if workspace is not None:
             # most important first: a narrow terminal cuts the budgets, not the staged count
             count = staged_count(workspace)
-            if count is not None:
-                parts.append(
-                    Content.assemble(("staged ", "dim"), (str(count), "bold $accent" if count else ""))
-                )
+            parts.append(Content.assemble(
+                ("staged ", "dim"),
+                ("?", "bold $error") if count is None else (str(count), "bold $accent" if count else ""),
+            ))
             parts.extend(budget_parts(workspace))
         return SEPARATOR.join(parts)
 
