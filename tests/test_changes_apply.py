@@ -12,6 +12,7 @@ from idconsole.changes import (
     ApplyRefused,
     Change,
     build_plan,
+    drop_change,
     reconcile,
     resolve_unknown,
 )
@@ -241,3 +242,13 @@ async def test_reconcile_after_a_crash(ws):
     assert not entries[never.id].held
     entry = ws.journal.get(jid)
     assert entry.crashed and entry.change_status(inflight_add.id) in ("in_flight", "unknown")
+
+
+async def test_dropping_a_held_change_is_a_recorded_decision(ws):
+    await control(ws, "POST", "/_sandbox/faults", {"path": "/identify", "status": 502})
+    add = ws.staged.add(Change.identify("user-aaaa", "$append", {"tags": "vip"}))
+    report = await apply_plan(ws, await build_plan(ws), acknowledge_warnings=True, allow_irreversible=False)
+    assert [r.change.id for r in report.unknown] == [add.id]
+    drop_change(ws, 1)
+    assert len(ws.staged) == 0
+    assert ws.journal.get(report.journal_id).resolutions == {add.id: "dropped"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 
 import httpx
 import pytest
@@ -23,7 +24,8 @@ def make_workspace(tmp_path, *, region="us", mixpanel=True, readonly=False, limi
     if limits and "usermap" in limits:
         config.usermap_rate = limits["usermap"]  # the server at the same (scaled) rate as the client
     app = create_app(config)
-    connection = demo_connection(config)
+    # a host of its own: the client's rate budgets are shared per host + key within a process
+    connection = demo_connection(config, base_url=f"http://sandbox-{uuid.uuid4().hex[:12]}.invalid")
     connection = dataclasses.replace(connection, region=region, mixpanel=connection.mixpanel if mixpanel else None)
     client = ApiClient(connection, transport=httpx.ASGITransport(app=app), limits=limits)
     return Workspace(connection, client, readonly=readonly, state_dir=tmp_path / "state", sandbox_app=app)

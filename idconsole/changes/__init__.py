@@ -52,6 +52,7 @@ from idconsole.changes.submit import (
     ChangeResult,
     apply,
     apply_in_flight,
+    drop_change,
     reconcile,
     refusals,
     resolve_unknown,
@@ -65,6 +66,6 @@ __all__ = [
     "ApplyRefused", "ApplyReport", "Change", "ChangeResult", "CsvImportError", "Effect", "Journal",
     "JournalEntry", "JournalRequest", "Plan", "PlanWarning", "PlannedChange", "PlannedRequest",
     "ProfileMismatch", "Progress", "ProgressCallback", "StagedChangedElsewhere", "StagedEntry", "StagedSet",
-    "apply", "apply_in_flight", "build_plan", "import_csv", "junk_id_reasons", "normalize_operation",
+    "apply", "apply_in_flight", "build_plan", "drop_change", "import_csv", "junk_id_reasons", "normalize_operation",
     "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "render_plan_lines", "resolve_unknown", "undo",
 ]  # fmt: skip

@@ -18,7 +18,7 @@ Every apply writes, under one `journal_id` (`20250101-120000-ab12`, sortable, UT
 {"type": "verify", "journal_id", "at", "results": {change_id: "confirmed"|"pending"|"failed"|"unverifiable"},
                    "notes": {change_id: text}}
 {"type": "end",    "journal_id", "at", "summary": {...}, "stopped": null|"cancelled"|"auth"|"unavailable"}
-{"type": "resolve","journal_id", "at", "change": change_id, "decision": "applied"|"resend"}   (later)
+{"type": "resolve","journal_id", "at", "change": change_id, "decision": "applied"|"resend"|"dropped"} (later)
 ```
 
 An `intent` with neither `ack` nor `fail` after it means the process died while that request was in
@@ -94,7 +94,7 @@ class JournalEntry:
     stopped: str | None = None
     finished: bool = False
     ended_at: str | None = None
-    #: change id -> "applied" | "resend" (decisions about unknown outcomes taken later)
+    #: change id -> "applied" | "resend" | "dropped" (decisions about unknown outcomes taken later)
     resolutions: dict[str, str] = field(default_factory=dict)
 
     # --- per change ------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ class JournalEntry:
             self.stopped = record.get("stopped")
         elif kind == "resolve":
             change_id, decision = record.get("change"), record.get("decision")
-            if isinstance(change_id, str) and decision in ("applied", "resend"):
+            if isinstance(change_id, str) and decision in ("applied", "resend", "dropped"):
                 self.resolutions[change_id] = decision
 
     def _request(self, index: Any) -> JournalRequest | None:

@@ -293,6 +293,21 @@ def resolve_unknown(workspace: Workspace, ref: int | str, *, applied: bool) -> C
     return change
 
 
+def drop_change(workspace: Workspace, ref: int | str) -> Change:
+    """Drop a staged change. Dropping a held one (outcome unknown) is a decision too ("do not send
+    it"): it is recorded in the journal as `dropped` next to the apply that left it in doubt."""
+    entry = workspace.staged.entry(ref)
+    change = workspace.staged.drop(ref)
+    if entry.held:
+        workspace.journal.append({
+            "type": "resolve",
+            "journal_id": entry.journal_id or new_journal_id(),
+            "change": change.id,
+            "decision": "dropped",
+        })
+    return change
+
+
 # --- apply ---------------------------------------------------------------------------------------
 
 

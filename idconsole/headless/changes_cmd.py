@@ -28,6 +28,7 @@ from idconsole.changes import (
     Plan,
     apply,
     build_plan,
+    drop_change,
     import_csv,
     junk_id_reasons,
     parse_assignments,
@@ -96,8 +97,10 @@ async def _stage(ws: Workspace, ns: Any) -> int:
         return EXIT_OK
     _refuse_readonly(ws, "staging changes")
     if kind == "drop":
-        change = staged.drop(ns.n)
-        note(f"Dropped: {visible(change.description())}")
+        held = staged.entry(ns.n).held
+        change = drop_change(ws, ns.n)
+        note(f"Dropped: {visible(change.description())}"
+             + (" (its outcome was unknown; the decision is in the journal)" if held else ""))
         return EXIT_OK
     if kind == "clear":
         count = staged.clear()
