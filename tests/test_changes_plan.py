@@ -199,3 +199,12 @@ async def test_mixpanel_cluster_cap_is_blocking(ws):
     ws.staged.extend(Change.mp_merge(f"id-{i:04d}", f"id-{i + 1:04d}") for i in range(500))
     plan = await build_plan(ws)
     assert "cluster_cap" in codes(plan, BLOCKING)
+
+
+async def test_identify_requests_keep_the_staged_order(ws):
+    add = ws.staged.add(Change.identify("user-aaaa", "$add", {"n": 1}))
+    first_set = ws.staged.add(Change.identify("user-aaaa", "$set", {"n": 5}))
+    second_set = ws.staged.add(Change.identify("user-bbbb", "$set", {"n": 5}))
+    plan = await build_plan(ws)
+    assert [r.change_ids for r in plan.requests] == [(add.id,), (first_set.id, second_set.id)]
+    assert [r.idempotent for r in plan.requests] == [False, True]

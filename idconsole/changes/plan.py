@@ -599,15 +599,25 @@ class _Builder:
                 body = _form_size(key_len, "mapping", [m.to_wire() for m in batch])
                 out.append(PlannedRequest(len(out) + 1, model.AMPLITUDE, "usermap", "POST",
                                           endpoint(conn, "usermap", hosts), ids, len(batch), body, True))
-        identifies = [c for c in sendable if c.op == model.IDENTIFY]
-        for idempotent, size in ((True, IDENTIFY_BATCH), (False, IDENTIFY_BATCH_NON_IDEMPOTENT)):
-            group = [c for c in identifies if c.idempotent == idempotent]
-            for start in range(0, len(group), size):
-                chunk = group[start:start + size]
+        # identify batches keep the staged order (`$add` then `$set` of one key differs from the reverse):
+        # a new request starts when the batch is full or the idempotency changes, so a lost answer never
+        # puts an idempotent change in doubt next to a non-idempotent one
+        chunk: list[Change] = []
+
+        def flush() -> None:
+            if chunk:
                 body = _form_size(key_len, "identification", [c.to_identification() for c in chunk])
                 out.append(PlannedRequest(len(out) + 1, model.AMPLITUDE, "identify", "POST",
-                                          endpoint(conn, "identify", hosts), tuple(c.id for c in chunk), len(chunk), body,
-                                          idempotent))
+                                          endpoint(conn, "identify", hosts), tuple(c.id for c in chunk),
+                                          len(chunk), body, chunk[0].idempotent))
+                chunk.clear()
+
+        for change in (c for c in sendable if c.op == model.IDENTIFY):
+            size = IDENTIFY_BATCH if change.idempotent else IDENTIFY_BATCH_NON_IDEMPOTENT
+            if chunk and (chunk[0].idempotent != change.idempotent or len(chunk) >= size):
+                flush()
+            chunk.append(change)
+        flush()
         for change in sendable:
             if change.vendor != model.MIXPANEL:
                 continue
