@@ -185,3 +185,45 @@ async def test_profile_screen_works_in_a_plain_app(demo_workspace):
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await open_profile(pilot, app, "never-seen-user-9")
         assert "Could not load the profile" in screen.message
+
+
+async def test_set_and_unset_stage_the_selected_property(demo_workspace):
+    from idconsole.tui.screens.stage_dialog import StageChangeDialog
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_profile(pilot, app, demo.STORY_USER)
+        table = screen.query_one("#user-props", PropertyTable)
+        table.focus()
+        names = [row[0] for row in table.shown_rows]
+        table.move_cursor(row=names.index("plan"))
+        await pilot.press("s")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog) and dialog.kind == "identify"
+        assert dialog.query_one("#input-key", Input).value == "plan"
+        await pilot.click("#stage-ok")
+        await settle(pilot, app)
+        (change,) = list(demo_workspace.staged)
+        assert change.op == "identify" and change.user_id == demo.STORY_USER
+        # nothing was sent: staging only
+        assert app.screen is screen
+        await pilot.press("u")
+        await settle(pilot, app)
+        assert isinstance(app.screen, StageChangeDialog)
+        assert app.screen.query_one("#input-key", Input).value == "plan"
+
+
+async def test_staging_keys_are_hidden_for_mixpanel_and_readonly(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_profile(pilot, app, demo.STORY_USER, vendor="mixpanel")
+        assert screen.check_action("stage_set", ()) is False
+    demo_workspace.readonly = True
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_profile(pilot, app, demo.STORY_USER)
+        assert screen.check_action("stage_set", ()) is False
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert app.screen is screen

@@ -35,10 +35,12 @@ from textual.worker import Worker
 from idconsole.api.errors import NotOffered
 from idconsole.api.models import MixpanelProfile, UserProfile
 from idconsole.config import paths
+from idconsole.tui import staging_actions
+from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
 from idconsole.tui.text import literal, visible
-from idconsole.tui.widgets.property_table import PropertyTable
+from idconsole.tui.widgets.property_table import PropertyTable, compact
 from idconsole.tui.widgets.status_bar import StatusBar
 
 EU_MESSAGE = (
@@ -108,7 +110,7 @@ def propensity_rows(items: Sequence[Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
-class ProfileScreen(Screen):
+class ProfileScreen(WriteActionsGuard, Screen):
     """`ProfileScreen(user_id, *, vendor="amplitude", device_id=None)`."""
 
     CSS_PATH = "../styles/profile.tcss"
@@ -124,6 +126,8 @@ The profile of one user, as the vendor reports it now.
   the ids were merged), its properties and the raw JSON.
 - **/** filters the property tables (key or value), **e** exports the profile as JSON to the cache directory,
   **c** copies the id, **r** reloads, **Esc** goes back.
+- **s** stages a change to the selected user property (set, add, append, ...), **u** stages unsetting it.
+  Nothing is sent until you have read the plan and confirmed it (hidden in read-only mode).
 
 The User Profile API is not offered in Amplitude's EU region; the screen says so and sends nothing.
 """
@@ -136,7 +140,12 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
                 tooltip="Write the profile as JSON to a file (path shown)"),
         Binding("c", "copy_id", "Copy id", id="profile.copy", tooltip="Copy the user id to the clipboard"),
         Binding("r", "reload", "Reload", id="profile.reload", tooltip="Fetch the profile again"),
+        Binding("s", "stage_set", "Set property…", id="profile.stage_set",
+                tooltip="Stage a property change (reviewed in the plan before anything is sent)"),
+        Binding("u", "stage_unset", "Unset property…", id="profile.stage_unset",
+                tooltip="Stage removing the selected property"),
     ]
+    WRITE_ACTIONS = frozenset({"stage_set", "stage_unset"})
 
 
     def __init__(self, user_id: str, *, vendor: str = "amplitude", device_id: str | None = None) -> None:
@@ -226,6 +235,9 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         if action == "export" and self.profile is None:
             return False
         if action == "focus_filter" and self.profile is None:
+            return False
+        # identify is an Amplitude operation: Mixpanel profiles have nothing to stage here
+        if action in self.WRITE_ACTIONS and self.vendor != "amplitude":
             return False
         return super().check_action(action, parameters)
 
@@ -369,6 +381,29 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         box = self.query_one("#profile-filter", Input)
         if box.display:
             box.focus()
+
+    def _selected_property(self) -> tuple[str, str] | None:
+        """The raw key and value under the cursor in the user properties table (never the escaped cell)."""
+        row = self.query_one("#user-props", PropertyTable).selected_row()
+        if row is None:
+            return None
+        key, value = row[0], row[1] if len(row) > 1 else ""
+        return str(key), compact(value)
+
+    def action_stage_set(self) -> None:
+        if not self.app.check_writable():  # type: ignore[attr-defined]
+            return
+        key, value = self._selected_property() or ("", "")
+        staging_actions.stage_property(self.app, self.user_id, key, value)
+
+    def action_stage_unset(self) -> None:
+        if not self.app.check_writable():  # type: ignore[attr-defined]
+            return
+        selected = self._selected_property()
+        if selected is None:
+            self.notify("Select a user property first.", severity="warning", markup=False)
+            return
+        staging_actions.unstage_property(self.app, self.user_id, selected[0])
 
     def action_reload(self) -> None:
         self.load()

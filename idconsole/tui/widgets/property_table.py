@@ -85,6 +85,12 @@ class PropertyTable(DataTable):
     def set_mapping(self, mapping: Mapping[Any, Any]) -> None:
         self.set_rows((key, value) for key, value in mapping.items())
 
+    def selected_row(self) -> tuple[Any, ...] | None:
+        """The raw (unescaped) row under the cursor, or None on the empty-note row."""
+        if not self.shown_rows or not 0 <= self.cursor_row < len(self.shown_rows):
+            return None
+        return self.shown_rows[self.cursor_row]
+
     def apply_filter(self, query: str) -> int:
         """Show only matching rows; returns how many are shown."""
         self._filter = query
