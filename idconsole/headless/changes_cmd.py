@@ -113,8 +113,7 @@ async def _stage(ws: Workspace, ns: Any) -> int:
              "See them with `idconsole plan`.")
         return EXIT_OK
     change = staged.add(_new_change(ns))
-    n = staged.position(change.id)
-    note(f"Staged {n}. {visible(change.description())}")
+    note(f"Staged {staged.position(change.id)}. {visible(change.description())}")
     for value in change.ids:
         reasons = junk_id_reasons(value)
         if reasons:
@@ -255,7 +254,7 @@ def _on_interrupt(loop: asyncio.AbstractEventLoop, cancel: asyncio.Event) -> Non
 
 
 def _progress_printer():
-    last = {"phase": None, "requests": -1}
+    last: dict[str, Any] = {"phase": None, "requests": -1}
 
     def show(p: Progress) -> None:
         if p.phase == "sending":
