@@ -185,6 +185,22 @@ async def test_mixpanel_service_account_needs_its_secret_and_project(tui_env):
         assert keyring.get_password("idconsole", "mp:mixpanel_sa_secret") == "sa"
 
 
+async def test_adding_a_service_account_on_edit_asks_for_its_secret(tui_env):
+    add_profile("mp", vendors=("mixpanel",))  # token and API secret, no service account
+    app = make_app()
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.pause()
+        await select_row(pilot, app, "mp")
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#mixpanel-sa-secret", Input).placeholder == "not stored"
+        await fill(pilot, app, **{"mixpanel-sa-username": "svc", "mixpanel-project-id": "7"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Service account secret required" in str(form.query_one("#form-error", Static).render())
+
+
 async def test_edit_keeps_stored_secrets_when_left_empty(tui_env):
     add_profile("acme")
     app = make_app()

@@ -23,14 +23,18 @@ from idconsole.config.errors import ConfigError, MissingSecret
 from idconsole.config.profiles import Profile, load_profiles, remove_profile, save_profile
 from idconsole.config.resolve import (
     ENV_PROFILE,
-    REQUIRED_FIELDS,
     env_profile,
     env_profile_active,
     resolve_connection,
     secret_sources,
 )
 from idconsole.tui.errors import describe, route_worker_error
-from idconsole.tui.screens.profile_form import ProfileDraft, ProfileFormScreen
+from idconsole.tui.screens.profile_form import (
+    ProfileDraft,
+    ProfileFormScreen,
+    profile_secret_fields,
+    required_secret_fields,
+)
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.status_bar import StatusBar
 
@@ -71,9 +75,7 @@ class Entry:
 def where_secrets_live(profile: Profile) -> dict[str, str]:
     """secret field -> keyring / environment / session / missing; an optional secret that is absent
     (the Mixpanel API secret or service account secret) is "not set" rather than missing."""
-    required = {f for v in profile.vendors for f in REQUIRED_FIELDS[v]}
-    if profile.sa_username:
-        required.add("mixpanel_sa_secret")
+    required = required_secret_fields(profile)
     return {
         name: (NOT_SET if source == secrets.MISSING and name not in required else source)
         for name, source in secret_sources(profile).items()
@@ -308,8 +310,9 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
             return
         places = {secrets.store_secret(name, f, s) for f, s in draft.secrets.items()}
         # a vendor taken off the profile takes its secrets with it
+        kept = profile_secret_fields(draft.profile)
         for field_name in secrets.SECRET_FIELDS:
-            if field_name.split("_", 1)[0] not in draft.profile.vendors:
+            if field_name not in kept:
                 secrets.delete_secret(name, field_name)
         where = ""
         if places:

@@ -18,9 +18,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from idconsole.config import secrets
 from idconsole.config.connection import REGIONS
 from idconsole.config.errors import ConfigError
 from idconsole.config.profiles import MERGE_MODES, Profile
+from idconsole.config.resolve import REQUIRED_FIELDS, VENDOR_FIELDS
 from idconsole.config.secret import Secret
 from idconsole.tui.text import literal
 
@@ -32,7 +34,22 @@ SECRET_INPUTS: dict[str, tuple[str, str]] = {
     "mixpanel_api_secret": ("mixpanel-api-secret", "API secret"),
     "mixpanel_sa_secret": ("mixpanel-sa-secret", "Service account secret"),
 }
+#: where a secret can be kept (anything else, "missing" or "not set", means there is none)
+STORED_IN = frozenset({secrets.KEYRING, secrets.ENVIRONMENT, secrets.SESSION})
 REGION_LABELS = {"us": "US (amplitude.com)", "eu": "EU (eu.amplitude.com)", "in": "India (in.amplitude.com)"}
+
+
+def profile_secret_fields(profile: Profile) -> list[str]:
+    """The secret fields of the profile's vendors, in form order."""
+    return [f for vendor in profile.vendors for f in VENDOR_FIELDS[vendor]]
+
+
+def required_secret_fields(profile: Profile) -> set[str]:
+    """The secrets a profile cannot work without (a service account needs its secret)."""
+    required = {f for vendor in profile.vendors for f in REQUIRED_FIELDS[vendor]}
+    if profile.has_mixpanel and profile.sa_username:
+        required.add("mixpanel_sa_secret")
+    return required
 
 
 @dataclass
@@ -137,10 +154,13 @@ a secret empty to keep the stored one.
             yield Label(label, classes="form-label")
             yield widget
 
+    def _is_stored(self, field_name: str) -> bool:
+        return self._stored.get(field_name) in STORED_IN
+
     def _secret_row(self, field_name: str) -> ComposeResult:
         input_id, label = SECRET_INPUTS[field_name]
-        where = self._stored.get(field_name, "missing")
-        placeholder = f"stored ({where}) – leave empty to keep" if where != "missing" else "not stored"
+        where = self._stored.get(field_name)
+        placeholder = f"stored ({where}) – leave empty to keep" if self._is_stored(field_name) else "not stored"
         yield from self._row(label, Input(password=True, placeholder=placeholder, id=input_id, compact=True))
 
     def on_mount(self) -> None:
@@ -173,32 +193,25 @@ a secret empty to keep the stored one.
         )
         if self.is_new and profile.name in self._taken:
             raise ConfigError(f"A profile named {profile.name!r} already exists; edit it instead.")
+        fields = profile_secret_fields(profile)
         typed: dict[str, Secret] = {}
-        for field_name, (input_id, _label) in SECRET_INPUTS.items():
-            if field_name.split("_", 1)[0] not in vendors:
-                continue
+        for field_name in fields:
             # secrets are taken exactly as typed (no strip: a space may be part of one)
-            value = self.query_one(f"#{input_id}", Input).value
+            value = self.query_one(f"#{SECRET_INPUTS[field_name][0]}", Input).value
             if value:
                 typed[field_name] = Secret(value)
 
         def have(field_name: str) -> bool:
-            return field_name in typed or self._stored.get(field_name, "missing") != "missing"
+            return field_name in typed or self._is_stored(field_name)
 
-        required = []
-        if "amplitude" in vendors:
-            required += ["amplitude_api_key", "amplitude_secret_key"]
-        if mixpanel:
-            required.append("mixpanel_token")
-            if profile.sa_username:
-                required.append("mixpanel_sa_secret")
-        missing = [SECRET_INPUTS[f][1] for f in required if not have(f)]
+        required = required_secret_fields(profile)
+        missing = [SECRET_INPUTS[f][1] for f in fields if f in required and not have(f)]
         if missing:
             vendor_names = " / ".join(v.capitalize() for v in vendors)
             raise ConfigError(f"{vendor_names}: {', '.join(missing)} required.")
         if mixpanel and profile.sa_username and not profile.project_id:
             raise ConfigError("Mixpanel: a service account needs the project id.")
-        if mixpanel and have("mixpanel_sa_secret") and "mixpanel_sa_secret" in typed and not profile.sa_username:
+        if mixpanel and "mixpanel_sa_secret" in typed and not profile.sa_username:
             raise ConfigError("Mixpanel: a service account secret needs the service account username.")
         return ProfileDraft(profile, typed, is_new=self.is_new)
 
