@@ -3,6 +3,7 @@ decisions (fake clock), Retry-After parsing, tolerant parsers, redaction and rep
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 from urllib.parse import urlencode
@@ -241,6 +242,47 @@ async def test_max_wait_refuses_instead_of_sleeping():
         await b.acquire(1, max_wait=30)
     assert info.value.retry_after == pytest.approx(3600.0)
     assert clock.slept == [] and b.remaining() == 0
+
+
+async def test_a_request_in_flight_counts_as_now_and_a_slow_answer_pushes_the_next():
+    b, clock = budget(100, 10.0)
+    first = await b.wait_for(60)            # sent at 1000, answer not back yet
+    clock.now = 1015.0
+    assert b.plan(60) == pytest.approx(1025.0)   # the server may count it as late as now
+    assert b.remaining() == 40
+    b.release(first)                        # the answer came back at 1015
+    clock.now = 1016.0
+    assert await b.acquire(60) == pytest.approx(9.0)
+    assert clock.now == pytest.approx(1025.0)
+
+
+async def test_a_waiter_rechecks_its_slot_when_it_wakes():
+    b, clock = budget(100, 10.0)
+    first = await b.wait_for(60)
+
+    async def slow_answer(seconds: float) -> None:   # the first answer arrives while the second sleeps
+        clock.now += seconds
+        if first.open:
+            clock.now += 3.0
+            b.release(first)
+
+    b._sleep = slow_answer
+    await b.acquire(60)
+    # booked for 1010, but the first request was counted until 1013: the second goes at 1023, not 1010
+    assert clock.now == pytest.approx(1023.0) and b.paced == 1
+
+
+async def test_a_cancelled_waiter_gives_its_units_back():
+    b, clock = budget(100, 10.0)
+    await b.acquire(60)
+
+    async def cancelled(seconds: float) -> None:
+        raise asyncio.CancelledError
+
+    b._sleep = cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await b.acquire(60)
+    assert b.remaining() == 40
 
 
 def test_budgets_are_shared_by_project_and_host():

@@ -116,7 +116,6 @@ class AmplitudeApi:
         key = self._key()
         if len(batch) > USERMAP_MAX_MAPPINGS or usermap_body_size(batch, key) > USERMAP_MAX_BYTES:
             raise BadInput("This batch is over 2000 mappings or 1 MB; split it with split_usermap_batches().")
-        await self._budgets["usermap"].acquire(len(batch))
         reply = await self._transport.send(Call(
             "POST", self._hosts.usermap + "/usermap", "/usermap",
             service="Amplitude user mapping",
@@ -125,6 +124,7 @@ class AmplitudeApi:
             auth_hint="Check the profile's Amplitude API key (user mapping also needs the Portfolio add-on).",
             data=usermap_body(batch, key),
             budget=self._budgets["usermap"],
+            cost=len(batch),
         ))
         if not reply.ok:
             raise _rejected(reply, "the mapping batch")
@@ -175,7 +175,6 @@ class AmplitudeApi:
             return replace(self._search_cache[query], cached=True)
         headers = self._basic()
         budget = self._budgets["usersearch"]
-        await budget.acquire(1, max_wait=SEARCH_MAX_WAIT_S)
         reply = await self._transport.send(Call(
             "GET", self._hosts.analytics + "/api/2/usersearch", "/api/2/usersearch",
             service="Amplitude user search",
@@ -184,6 +183,7 @@ class AmplitudeApi:
             params=[("user", query)],
             headers=headers,
             budget=budget,
+            max_wait=SEARCH_MAX_WAIT_S,
         ))
         if not reply.ok:
             raise _rejected(reply, "the search")
@@ -229,7 +229,6 @@ class AmplitudeApi:
         if self._creds is None or not self._creds.secret_key:
             raise BadInput("This profile has no Amplitude secret key (the User Profile API needs it).")
         budget = self._budgets["profile"]
-        await budget.acquire(1)
         reply = await self._transport.send(Call(
             "GET", self._hosts.profile + "/v1/userprofile", "/v1/userprofile",
             service="Amplitude user profile",

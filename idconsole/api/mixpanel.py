@@ -85,8 +85,6 @@ class MixpanelApi:
 
     async def _track(self, event: str, properties: dict[str, Any]) -> MixpanelResult:
         body = {"event": event, "properties": {**properties, "token": self._token()}}
-        if self._budget is not None:
-            await self._budget.acquire(1)
         reply = await self._transport.send(Call(
             "POST", self._hosts.mp_ingest + "/track", "/track",
             service="Mixpanel /track",
@@ -122,8 +120,6 @@ class MixpanelApi:
         headers, params, credential = self._auth()
         event = [{"event": "$merge", "properties": {"$distinct_ids": [distinct_id_a, distinct_id_b],
                                                      "token": self._token()}}]
-        if self._budget is not None:
-            await self._budget.acquire(1)
         reply = await self._transport.send(Call(
             "POST", self._hosts.mp_ingest + "/import", "/import",
             service="Mixpanel /import",
@@ -164,8 +160,6 @@ class MixpanelApi:
         """Engage lookup; the result's distinct_id is the cluster's canonical id. NotFound if none."""
         _need(distinct_id=distinct_id)
         headers, params, credential = self._auth()
-        if self._budget is not None:
-            await self._budget.acquire(1)
         reply = await self._transport.send(Call(
             "GET", self._hosts.mp_query + "/api/query/engage", "/api/query/engage",
             service="Mixpanel profiles",

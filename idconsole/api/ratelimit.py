@@ -1,9 +1,15 @@
 """Rate budgets shared by every caller in the process.
 
-A budget is a rolling window (limit units per window seconds). `acquire(cost)` reserves a slot *now*
+A budget is a rolling window (limit units per window seconds). A caller books its units *now*
 (synchronously, so concurrent callers are served in call order without a lock that would tie the
-budget to one event loop) and then sleeps until that slot starts. Waiting here is cheaper than being
-throttled: a 429 from the usermap endpoint blocks every request until the window drains.
+budget to one event loop), sleeps until its slot, and holds the booking while its request is in flight.
+Waiting here is cheaper than being throttled: a 429 from the usermap endpoint blocks every request until
+the window drains.
+
+The server stamps a request somewhere between our send and its answer, so an in-flight booking counts as
+"now" and a finished one as the moment its answer came back; a caller that wakes re-checks its slot
+against those times before sending. That keeps the client under the server's window even when latency
+is uneven.
 
 After a 429 the budget also holds everyone back (`throttled()`), doubling the hold on each strike
 until a call succeeds again (adaptive backoff, used by the Mixpanel family).
@@ -40,6 +46,20 @@ THROTTLE_HOLDS: dict[str, tuple[float, float]] = {
 }
 
 
+class Booking:
+    """Units booked in a budget: `t` is the slot, then the time the answer came back once `open` is False."""
+
+    __slots__ = ("cost", "open", "t")
+
+    def __init__(self, t: float, cost: int, *, open: bool = True) -> None:
+        self.t = t
+        self.cost = cost
+        self.open = open
+
+    def __repr__(self) -> str:
+        return f"Booking(t={self.t:.3f}, cost={self.cost}, open={self.open})"
+
+
 class RollingBudget:
     """`limit` units per rolling `window_s`. Costs above the limit wait for an empty window."""
 
@@ -59,54 +79,69 @@ class RollingBudget:
         self.family = family
         self.limit = int(limit)
         self.window_s = float(window_s)
-        # The server stamps a request when it arrives, a little after we stamp it: keep a margin so
-        # our window never closes before the server's does.
-        self.slack_s = (0.05 + 0.02 * self.window_s) if slack_s is None else slack_s
+        # a small margin on top of the window for clock granularity and the server's own rounding
+        self.slack_s = (0.02 + 0.01 * self.window_s) if slack_s is None else slack_s
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._entries: list[tuple[float, int]] = []   # (start time, cost), start times non-decreasing
+        self._bookings: list[Booking] = []
         self._not_before = 0.0
         self._strikes = 0
+        self.throttle_first, self.throttle_cap = THROTTLE_HOLDS.get(family, (1.0, 60.0))
         #: how often callers had to wait, and for how long in total (pacing shows in the status bar)
         self.paced = 0
         self.waited_s = 0.0
-        self.throttle_first, self.throttle_cap = THROTTLE_HOLDS.get(family, (1.0, 60.0))
 
     def __repr__(self) -> str:
         return f"RollingBudget({self.family!r}, {self.limit}/{self.window_s:g}s, remaining={self.remaining()})"
 
+    @property
+    def _span(self) -> float:
+        return self.window_s + self.slack_s
+
+    def _when(self, b: Booking, now: float) -> float:
+        """When the server may have counted `b`, as far as we know now."""
+        return max(b.t, now) if b.open and b.t <= now else b.t
+
+    def _prune(self, now: float) -> None:
+        self._bookings = [b for b in self._bookings if b.open or b.t > now - self._span]
+
     # -- decisions (pure, synchronous: tests assert on these) --------------------------------------
 
-    def plan(self, cost: int = 1) -> float:
-        """The earliest start (clock time) at which `cost` units fit, without booking it."""
-        now = self._clock()
-        span = self.window_s + self.slack_s
-        self._prune(now, span)
+    def _earliest(self, cost: int, start: float, others: list[Booking], now: float) -> float:
+        """The earliest t >= start at which `cost` fits beside `others` (those counted by t)."""
         need = min(max(int(cost), 0), self.limit)
-        start = max(now, self._not_before, self._entries[-1][0] if self._entries else now)
-        for t_i, _ in [(start - span, 0), *self._entries]:
-            # candidates: `start`, or each moment an earlier booking leaves the window. Bookings are in
-            # call order, so nothing is booked after `start` and the window at the candidate decides.
-            candidate = max(start, t_i + span)
-            used = sum(c for t, c in self._entries if t > candidate - span)
+        span = self._span
+        times = sorted((self._when(b, now), b.cost) for b in others)
+        for candidate in [start] + [t + span for t, _ in times if t + span > start]:
+            used = sum(c for t, c in times if candidate - span < t <= candidate)
             if used + need <= self.limit:
                 return candidate
-        return start  # unreachable: after the last booking leaves, the window is empty
+        return max([start] + [t + span for t, _ in times])   # everything gone: the window is empty
+
+    def plan(self, cost: int = 1) -> float:
+        """The earliest start (clock time) at which `cost` fits, without booking it."""
+        now = self._clock()
+        self._prune(now)
+        # call order: never ahead of a booking made earlier
+        start = max([now, self._not_before] + [self._when(b, now) for b in self._bookings])
+        return self._earliest(cost, start, self._bookings, now)
+
+    def book(self, cost: int = 1, *, open: bool = True) -> Booking:
+        booking = Booking(self.plan(cost), max(int(cost), 0), open=open)
+        self._bookings.append(booking)
+        return booking
 
     def reserve(self, cost: int = 1) -> float:
         """Book `cost` units at the earliest moment they fit; returns how long to wait for it."""
-        start = self.plan(cost)
-        self._entries.append((start, max(int(cost), 0)))
-        return max(0.0, start - self._clock())
+        return max(0.0, self.book(cost, open=False).t - self._clock())
 
     def remaining(self) -> int:
-        """Units that could be spent right now without waiting (reservations in flight count as spent)."""
+        """Units that could be spent right now without waiting (bookings in flight count as spent)."""
         now = self._clock()
         if now < self._not_before:
             return 0
-        span = self.window_s + self.slack_s
-        used = sum(c for t, c in self._entries if t > now - span)
+        used = sum(b.cost for b in self._bookings if self._when(b, now) > now - self._span)
         return max(0, self.limit - used)
 
     def throttled(self, retry_after: float | None = None, *, scale: float = 1.0) -> float:
@@ -128,11 +163,10 @@ class RollingBudget:
 
     # -- waiting ----------------------------------------------------------------------------------
 
-    async def acquire(self, cost: int = 1, *, max_wait: float | None = None) -> float:
-        """Wait until `cost` fits in the window; returns the seconds waited (0 when there was room).
-
-        With `max_wait`, a longer wait is not booked: Throttled says when to come back instead
-        (an interactive search should not sleep for most of an hour)."""
+    async def wait_for(self, cost: int = 1, *, max_wait: float | None = None) -> Booking:
+        """Book `cost` units, sleep until they fit, and return the open booking: `release()` it when
+        the answer is back. With `max_wait`, a longer wait is not booked: Throttled says when to come
+        back instead (an interactive search should not sleep for most of an hour)."""
         if max_wait is not None:
             wait = self.plan(cost) - self._clock()
             if wait > max_wait:
@@ -141,19 +175,40 @@ class RollingBudget:
                     f"room again in {wait:.0f} s.",
                     retry_after=wait,
                 )
-        wait = self.reserve(cost)
-        if wait > 0:
+        booking = self.book(cost)
+        waited = 0.0
+        try:
+            while True:
+                wait = booking.t - self._clock()
+                if wait > 0:
+                    waited += wait
+                    await self._sleep(wait)
+                # earlier requests may have been counted later than booked (slow answers, a 429 hold)
+                now = self._clock()
+                others = [b for b in self._bookings if b is not booking]
+                again = self._earliest(booking.cost, max(booking.t, self._not_before, now), others, now)
+                if again <= now:
+                    break
+                booking.t = again
+        except BaseException:
+            self._bookings.remove(booking)
+            raise
+        booking.t = self._clock()
+        if waited > 0:
             self.paced += 1
-            self.waited_s += wait
-            await self._sleep(wait)
-        return wait
+            self.waited_s += waited
+        return booking
 
-    def _prune(self, now: float, span: float) -> None:
-        keep = 0
-        while keep < len(self._entries) and self._entries[keep][0] <= now - span:
-            keep += 1
-        if keep:
-            del self._entries[:keep]
+    def release(self, booking: Booking) -> None:
+        """The answer is back: the server counted the request no later than now."""
+        booking.t = max(booking.t, self._clock())
+        booking.open = False
+
+    async def acquire(self, cost: int = 1, *, max_wait: float | None = None) -> float:
+        """Wait until `cost` fits in the window and count it as spent now; returns the seconds waited."""
+        before = self.waited_s
+        self.release(await self.wait_for(cost, max_wait=max_wait))
+        return self.waited_s - before
 
 
 def _span(seconds: float) -> str:

@@ -79,7 +79,9 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
     idempotent: bool = True
     why_not_idempotent: str = ""      # "it contains $add", for UnknownOutcome
-    budget: RollingBudget | None = None
+    budget: RollingBudget | None = None   # waited for before sending, held while in flight
+    cost: int = 1                         # units of the budget (mappings for usermap)
+    max_wait: float | None = None         # refuse (Throttled) rather than wait longer for the budget
     throttle_first: float | None = None   # override of the 429 hold when there is no budget (identify: 15 s)
     auth_message: str = ""            # "Amplitude rejected the API key / secret key pair"
     auth_hint: str = ""
@@ -180,6 +182,15 @@ class Transport:
         return f"Transport(attempts={self.policy.attempts})"
 
     async def send(self, call: Call) -> Reply:
+        if call.budget is None:
+            return await self._attempts(call)
+        booking = await call.budget.wait_for(call.cost, max_wait=call.max_wait)
+        try:
+            return await self._attempts(call)
+        finally:
+            call.budget.release(booking)
+
+    async def _attempts(self, call: Call) -> Reply:
         policy = self.policy
         attempt = 0
         throttle_strikes = 0
