@@ -33,6 +33,7 @@ from textual import events
 from idconsole.api.ratelimit import reset_budgets
 from idconsole.config import secrets
 from idconsole.config.profiles import Profile, save_profile
+from idconsole.config.resolve import VENDOR_FIELDS
 from idconsole.config.secret import Secret
 from idconsole.sandbox import SandboxConfig, create_app
 from idconsole.tui.app import IdConsoleApp
@@ -147,7 +148,7 @@ def add_profile(
     profile = Profile(name=name, region=region, base_url=base_url, vendors=vendors, **settings)
     save_profile(profile)
     if secret_values is None:
-        secret_values = {f: v for f, v in SANDBOX_SECRETS.items() if f.split("_", 1)[0] in vendors}
+        secret_values = {f: SANDBOX_SECRETS[f] for v in vendors for f in VENDOR_FIELDS[v]}
         if "mixpanel" in vendors and not profile.sa_username:
             secret_values.pop("mixpanel_sa_secret", None)
     for field, value in secret_values.items():
