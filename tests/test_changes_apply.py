@@ -252,3 +252,28 @@ async def test_dropping_a_held_change_is_a_recorded_decision(ws):
     drop_change(ws, 1)
     assert len(ws.staged) == 0
     assert ws.journal.get(report.journal_id).resolutions == {add.id: "dropped"}
+
+
+async def test_cancel_while_the_rate_limit_holds_the_next_batch(tmp_path):
+    ws = make_workspace(tmp_path, limits={"usermap": (1500, 60.0)})
+    try:
+        ws.staged.extend(Change.map(f"user-{i:05d}", "global-0001") for i in range(3000))
+        plan = await build_plan(ws)
+        assert [r.size for r in plan.requests] == [2000, 1000] and plan.eta_seconds >= 60
+        cancel = asyncio.Event()
+        waiting = []
+
+        def progress(p):
+            if p.message.startswith("waiting"):
+                waiting.append(p.message)
+                cancel.set()
+
+        report = await asyncio.wait_for(
+            apply_plan(ws, plan, acknowledge_warnings=True, allow_irreversible=False, progress=progress,
+                       cancel=cancel),
+            timeout=45,  # a guard against hanging for the whole window, not a timing assertion
+        )
+        assert waiting and report.cancelled
+        assert report.succeeded == 2000 and len(ws.staged) == 1000
+    finally:
+        await ws.aclose()

@@ -29,6 +29,7 @@ is idempotent (re-sending a map is harmless) and is held as `unknown` if it is n
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -444,6 +445,10 @@ class _Run:
                     self.stopped = "cancelled"
                     self.stop_message = f"cancelled before request {request.index}/{len(self.requests)}"
                     break
+                if not await self.wait_for_budget(request):
+                    self.stopped = "cancelled"
+                    self.stop_message = f"cancelled before request {request.index}/{len(self.requests)}"
+                    break
                 self.report_progress(SENDING, "sending " + request.describe(len(self.requests)))
                 going_on = await self.send(request)
                 outcome = self.results[request.change_ids[0]].status if request.change_ids else ACKED
@@ -465,6 +470,27 @@ class _Run:
         if interrupted is not None:
             raise interrupted
         return self.report()
+
+    async def wait_for_budget(self, request: PlannedRequest) -> bool:
+        """Wait here (not inside the client) while the usermap rate limit holds the next batch back, so
+        a cancel during a long wait takes effect at once. False when cancelled while waiting."""
+        if request.kind != "usermap" or self.cancel is None:
+            return True
+        try:
+            budget = self.ws.client.budget("usermap")
+        except (AttributeError, KeyError):
+            return True
+        while True:
+            wait = budget.plan(request.size) - time.monotonic()
+            if wait <= 0.05:
+                return True
+            self.report_progress(SENDING, f"waiting {wait:.0f} s for the usermap rate limit before request "
+                                          f"{request.index}/{len(self.requests)}")
+            try:
+                await asyncio.wait_for(self.cancel.wait(), timeout=min(wait, 1.0))
+            except asyncio.TimeoutError:
+                continue
+            return False
 
     async def send(self, request: PlannedRequest) -> bool:
         """Send one request; False when the whole apply must stop."""
