@@ -7,7 +7,10 @@ handler's answer after it ran (`after_apply` true: the state changed but the cli
 Random faults: every API request draws from one `random.Random(seed)`, in arrival order, so the same
 request sequence fails the same way on every run. With probability `fail_rate` a request fails, evenly
 among 500, 502, 503, 429 (Retry-After: 1) and a dropped connection; each failure independently happens
-before the handler or after it (half and half). Scripted faults match first and consume no draw.
+before the handler or after it (half and half) — except 429, which is always sent before the handler:
+a throttled request is refused, never applied, and clients rely on that to retry it safely.
+Scripted faults match first and consume no draw (a scripted `after_apply` 429 is still possible, to test
+a client against a server that breaks that rule).
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ class FaultPlan:
         if self.fail_rate <= 0 or self._rng.random() >= self.fail_rate:
             return None
         kind = self._rng.choice(RANDOM_KINDS)
-        after = self._rng.random() < 0.5
+        after = self._rng.random() < 0.5 and kind != 429
         if not isinstance(kind, int):
             return Fault(status=None, reset=True, after_apply=after, origin="random")
         headers = {"Retry-After": "1"} if kind == 429 else {}
