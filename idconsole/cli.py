@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s = stage.add_parser("drop", help="drop staged change N")
     s.add_argument("n", type=int)
+    s = stage.add_parser("move", help="move staged change N to position TO")
+    s.add_argument("n", type=int)
+    s.add_argument("to", type=int)
+    s = stage.add_parser("resolve", help="decide a held change whose outcome was unknown")
+    s.add_argument("n", type=int)
+    s.add_argument("decision", choices=("applied", "resend"),
+                   help="applied: you checked, it took effect (dropped); resend: it did not (staged again)")
     stage.add_parser("clear", help="drop every staged change")
     for s in stage.choices.values():
         _common(s)

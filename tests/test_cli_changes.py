@@ -159,3 +159,29 @@ def test_nothing_staged(sandbox_clean):
     assert result.returncode == 0 and json_out(result)["submitted"] == 0
     result = run_cli("journal", env=env)
     assert result.returncode == 0 and "empty" in result.stderr
+
+
+def test_move_reorders_and_resolve_decides_a_held_change(sandbox_clean):
+    env = amplitude_env(sandbox_clean)
+    assert run_cli("stage", "map", "cli-user-0001", "cli-global-0001", env=env).returncode == 0
+    assert run_cli("stage", "set", "cli-user-0009", "logins=1", "--op", "$add", env=env).returncode == 0
+    assert run_cli("stage", "move", "2", "1", env=env).returncode == 0
+    assert [i["op"] for i in json_out(run_cli("stage", "list", "--json", env=env))] == ["identify", "map"]
+    assert run_cli("stage", "move", "1", "9", env=env).returncode == 2  # out of range: clear error, kept
+    assert len(json_out(run_cli("stage", "list", "--json", env=env))) == 2
+
+    # the $add reaches the server but the answer is lost: its outcome is unknown, it is held, not resent
+    sandbox_clean.fault(path="/identify", method="POST", reset=True, after_apply=True)
+    result = run_cli("apply", "--yes", "--json", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "HELD" in run_cli("stage", "list", env=env).stdout
+    users = {u["user_id"]: u for u in sandbox_clean.state()["amplitude"]["users"]}
+    assert users["cli-user-0009"]["user_properties"]["logins"] == 1
+
+    # the engineer checked the profile: it took effect, so it is dropped (and the journal says so)
+    result = run_cli("stage", "resolve", "1", "applied", env=env)
+    assert result.returncode == 0 and "took effect" in result.stderr
+    assert json_out(run_cli("stage", "list", "--json", env=env)) == []
+    assert run_cli("apply", "--yes", "--json", env=env).returncode == 0
+    users = {u["user_id"]: u for u in sandbox_clean.state()["amplitude"]["users"]}
+    assert users["cli-user-0009"]["user_properties"]["logins"] == 1  # never doubled

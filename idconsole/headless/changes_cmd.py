@@ -35,6 +35,7 @@ from idconsole.changes import (
     reconcile,
     refusals,
     render_plan_lines,
+    resolve_unknown,
     undo,
 )
 from idconsole.changes.progress import Progress
@@ -90,7 +91,7 @@ async def _stage(ws: Workspace, ns: Any) -> int:
             note("Nothing is staged.")
             return EXIT_OK
         for n, entry in enumerate(staged.entries, 1):
-            flag = "  [HELD: outcome unknown — check, then drop it or re-stage it]" if entry.held else ""
+            flag = "  [HELD: outcome unknown — check, then `idconsole stage resolve N applied|resend`]" if entry.held else ""
             write(f"{n:>4}. {visible(entry.change.description())}{flag}")
             if entry.note and not entry.held:
                 write(f"        last time: {visible(entry.note, limit=300)}")
@@ -101,6 +102,16 @@ async def _stage(ws: Workspace, ns: Any) -> int:
         change = drop_change(ws, ns.n)
         note(f"Dropped: {visible(change.description())}"
              + (" (its outcome was unknown; the decision is in the journal)" if held else ""))
+        return EXIT_OK
+    if kind == "move":
+        change = staged.entry(ns.n).change
+        staged.move(ns.n, ns.to)
+        note(f"Moved to {ns.to}: {visible(change.description())}")
+        return EXIT_OK
+    if kind == "resolve":
+        change = resolve_unknown(ws, ns.n, applied=ns.decision == "applied")
+        note(f"Recorded in the journal: {visible(change.description())} — "
+             + ("it took effect, dropped." if ns.decision == "applied" else "staged again for the next apply."))
         return EXIT_OK
     if kind == "clear":
         count = staged.clear()
