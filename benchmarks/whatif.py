@@ -5,6 +5,7 @@ sitecustomize) to show what a proposed fix would buy. Same harness, same sandbox
     .venv/bin/python -m benchmarks.whatif apply-batches      # usermap batches sized to the budget (1500)
     .venv/bin/python -m benchmarks.whatif startup-httpx-cli  # httpx without its CLI (click, pygments, rich.syntax)
     .venv/bin/python -m benchmarks.whatif staged-save        # staged.json saves: indent=1 vs compact
+    .venv/bin/python -m benchmarks.whatif budget-fast-path   # client overhead with a fast path in the budget
 """
 
 from __future__ import annotations
@@ -124,7 +125,34 @@ def staged_save() -> None:
           f"json.dumps alone: indent=1 {dumps['indent=1'] * 1000:.0f} ms, compact {dumps['compact'] * 1000:.0f} ms")
 
 
-EXPERIMENTS = {"apply-batches": apply_batches, "startup-httpx-cli": startup_httpx_cli, "staged-save": staged_save}
+def budget_fast_path() -> None:
+    """The overhead benchmark with RollingBudget._earliest given a fast path: when the window at `start`
+    has room even counting every booking after start - span (an over-count, so never more permissive),
+    return `start` without sorting and scanning every candidate. Same client otherwise."""
+    from benchmarks import bench_overhead
+    from idconsole.api.ratelimit import RollingBudget
+
+    original = RollingBudget._earliest
+
+    def fast(self, cost, start, others, now):  # type: ignore[no-untyped-def]
+        need = min(max(int(cost), 0), self.limit)
+        horizon = start - self._span
+        if sum(b.cost for b in others if self._when(b, now) > horizon) + need <= self.limit:
+            return start
+        return original(self, cost, start, others, now)
+
+    RollingBudget._earliest = fast  # type: ignore[method-assign]
+    try:
+        res = bench_overhead.run()
+    finally:
+        RollingBudget._earliest = original  # type: ignore[method-assign]
+    for row in res.rows:
+        ratio = f" = {row.ratio:.2f}x {row.baseline_label}" if row.ratio is not None else ""
+        print(f"{row.metric}: {row.value:,.3f} {row.unit}{ratio}")
+
+
+EXPERIMENTS = {"apply-batches": apply_batches, "startup-httpx-cli": startup_httpx_cli, "staged-save": staged_save,
+               "budget-fast-path": budget_fast_path}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(EXPERIMENTS)
