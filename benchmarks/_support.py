@@ -447,36 +447,7 @@ def process_status_mb(pid: int, field: str = "VmHWM") -> float:
     return float("nan")
 
 
-# --- subprocess JSON workers -------------------------------------------------------------------------
-
-
-def run_worker(module: str, args: Sequence[str], *, env: dict[str, str], timeout: float = 110.0) -> dict[str, Any]:
-    """Run `python -m module args...` and parse the last stdout line as JSON (its own figures: RSS etc.)."""
-    proc = subprocess.run([PYTHON, "-m", module, *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{module} exited {proc.returncode}\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1])
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM, else ru_maxrss) in MiB."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def current_rss_mb() -> float:
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+# --- other processes ---------------------------------------------------------------------------------
 
 
 def process_cpu(pid: int) -> float:
