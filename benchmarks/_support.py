@@ -210,6 +210,12 @@ class Sandbox:
         self.url = found[0].rstrip("/")
         return self
 
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise RuntimeError("the sandbox is not running")
+        return self.proc.pid
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)

@@ -158,7 +158,8 @@ def run() -> Result:
     sent = len(log_entries)
     throttled = sum(1 for e in log_entries if request_status(e) == 429)
     ok = sum(1 for e in log_entries if (request_status(e) or 0) // 100 == 2)
-    sizes = sorted({e.get("items") for e in log_entries if (request_status(e) or 0) // 100 == 2} - {None})
+    sizes = sorted({int(e["items"]) for e in log_entries
+                    if (request_status(e) or 0) // 100 == 2 and isinstance(e.get("items"), int)})
     wall = m.get("sending_wall") or m["wall"]
     rate = N / wall
     result.add("achieved mappings/s (sending phase)", rate, "/s", baseline=LIMIT / WINDOW,

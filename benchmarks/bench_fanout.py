@@ -106,11 +106,11 @@ async def _measure(sb: Sandbox, ids: list[str], warm_runs: int) -> dict[str, Any
         found = 0
         for i in range(warm_runs + 1):
             sb.clear_requests()
-            s0, c0, t0 = process_cpu(sb.proc.pid), time.process_time(), time.perf_counter()
+            s0, c0, t0 = process_cpu(sb.pid), time.process_time(), time.perf_counter()
             result = await client.amplitude.get_mappings(ids)
             out["times"].append(time.perf_counter() - t0)
             out["client_cpu"].append(time.process_time() - c0)
-            out["server_cpu"].append(process_cpu(sb.proc.pid) - s0)
+            out["server_cpu"].append(process_cpu(sb.pid) - s0)
             found = len(result)
             out["counts"].append(sum(1 for e in sb.requests() if request_path(e) == "/api/2/usermap"))
             c0, t0 = time.process_time(), time.perf_counter()
