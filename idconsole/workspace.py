@@ -6,10 +6,9 @@ Never imports Textual.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 from idconsole.config import paths
 from idconsole.config.connection import AmplitudeCredentials, Connection, MixpanelCredentials
@@ -24,27 +23,51 @@ DEMO_BASE_URL = "http://sandbox.idconsole.invalid"
 
 
 class Workspace:
+    """`Workspace(connection, client)`, or `Workspace(connection, client_factory=...)` to build the client
+    (and with it httpx and, for the demo, the sandbox) on first use: nothing network-related is imported
+    before the first frame is drawn."""
+
     def __init__(
         self,
         connection: Connection,
-        client: ApiClient,
+        client: ApiClient | None = None,
         *,
+        client_factory: Callable[[], ApiClient] | None = None,
         readonly: bool = False,
         state_dir: Path | None = None,
         sandbox_app: Any = None,
+        sandbox_factory: Callable[[], Any] | None = None,
     ) -> None:
+        if client is None and client_factory is None:
+            raise TypeError("Workspace needs a client or a client_factory")
         self.connection = connection
-        self.client = client
         self.readonly = readonly
         self.state_dir = state_dir if state_dir is not None else paths.state_dir(connection.name)
-        #: the in-process sandbox ASGI app when this is the demo (None against a real service)
-        self.sandbox_app = sandbox_app
+        self._client = client
+        self._client_factory = client_factory
+        self._sandbox_app = sandbox_app
+        self._sandbox_factory = sandbox_factory
         self._staged: StagedSet | None = None
         self._journal: Journal | None = None
 
     @property
+    def client(self) -> ApiClient:
+        """The shared ApiClient of this profile, created on first use."""
+        if self._client is None:
+            assert self._client_factory is not None
+            self._client = self._client_factory()
+        return self._client
+
+    @property
+    def sandbox_app(self) -> Any:
+        """The in-process sandbox ASGI app when this is the demo (None against a real service)."""
+        if self._sandbox_app is None and self._sandbox_factory is not None:
+            self._sandbox_app = self._sandbox_factory()
+        return self._sandbox_app
+
+    @property
     def is_demo(self) -> bool:
-        return self.sandbox_app is not None
+        return self._sandbox_app is not None or self._sandbox_factory is not None
 
     @property
     def staged(self) -> StagedSet:
@@ -68,28 +91,46 @@ class Workspace:
         cls,
         connection: Connection,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Any = None,
         readonly: bool = False,
         state_dir: Path | None = None,
     ) -> Workspace:
-        from idconsole.api.client import ApiClient
+        def make_client() -> ApiClient:
+            from idconsole.api.client import ApiClient
 
-        return cls(connection, ApiClient(connection, transport=transport), readonly=readonly, state_dir=state_dir)
+            return ApiClient(connection, transport=transport)
+
+        return cls(connection, client_factory=make_client, readonly=readonly, state_dir=state_dir)
 
     @classmethod
     def demo(cls, *, readonly: bool = False, sandbox_config: Any = None, state_dir: Path | None = None) -> Workspace:
         """The embedded sandbox in-process (httpx.ASGITransport) with its default credentials."""
-        from idconsole.api.client import ApiClient
-        from idconsole.sandbox import SandboxConfig, create_app
+        from idconsole.sandbox.config import SandboxConfig
 
         config = sandbox_config or SandboxConfig()
-        app = create_app(config)
         connection = demo_connection(config)
-        client = ApiClient(connection, transport=httpx.ASGITransport(app=app))
-        return cls(connection, client, readonly=readonly, state_dir=state_dir, sandbox_app=app)
+        workspace: Workspace
+
+        def make_sandbox() -> Any:
+            from idconsole.sandbox.app import create_app
+
+            return create_app(config)
+
+        def make_client() -> ApiClient:
+            import httpx
+
+            from idconsole.api.client import ApiClient
+
+            return ApiClient(connection, transport=httpx.ASGITransport(app=workspace.sandbox_app))
+
+        workspace = cls(connection, client_factory=make_client, readonly=readonly, state_dir=state_dir,
+                        sandbox_factory=make_sandbox)
+        return workspace
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
 
 
 def demo_connection(config: Any, *, base_url: str = DEMO_BASE_URL, name: str = "demo") -> Connection:
