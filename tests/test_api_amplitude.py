@@ -71,6 +71,15 @@ async def test_2000_vs_2001_mappings_is_1_vs_2_requests(fast):
     assert fast.state()["amplitude"]["mappings"]["bulk-2000"] == "bulk-g5"
 
 
+async def test_map_users_sizes_batches_to_a_scaled_usermap_budget(fast):
+    # a client budget of 3000 per window: two 1500-mapping batches fill it (2000 + 1000 would not)
+    maps = [Mapping(f"scaled-{i}", "scaled-g") for i in range(4000)]
+    async with make_client(fast, limits={"usermap": (3000, 0.5)}) as client:
+        assert client.amplitude.usermap_batch_size() == 1500
+        assert await client.amplitude.map_users(maps) == 3
+    assert [(e["items"], e["status"]) for e in api_log(fast, "/usermap")] == [(1500, 200), (1500, 200), (1000, 200)]
+
+
 def sized(total: int) -> list[Mapping]:
     maps = [Mapping(f"big-{i}-" + "x" * 40_000, f"big-g{i}") for i in range(24)]
     size = amp.usermap_body_size(maps, API_KEY)

@@ -82,6 +82,30 @@ def test_malformed_mappings_are_bad_input(mapping):
         amp.split_usermap_batches([mapping], api_key=KEY)
 
 
+@pytest.mark.parametrize(("limit", "size"), [
+    (None, 2000), (1, 2000), (1500, 2000), (2000, 2000),     # at or under the cap: the cap (the real 1500/30 s)
+    (2001, 1000), (3000, 1500), (4000, 2000), (4500, 1500), (6000, 2000), (6001, 1500), (100_000, 2000),
+])  # fmt: skip
+def test_usermap_batch_size_follows_the_budget_limit(limit, size):
+    assert amp.usermap_batch_size(limit) == size
+    if limit is not None and limit > amp.USERMAP_MAX_MAPPINGS:
+        # whole batches fill the window exactly as far as equal batches can, and never pass the cap
+        assert size <= amp.USERMAP_MAX_MAPPINGS and limit // size == -(-limit // amp.USERMAP_MAX_MAPPINGS)
+
+
+async def test_client_batch_size_reads_its_usermap_budget():
+    scaled = ApiClient(connection("http://127.0.0.1:9"), limits={"usermap": (3000, 3.0)})
+    real = ApiClient(connection("http://127.0.0.1:9"))
+    nokeys = ApiClient(connection("http://127.0.0.1:9", amplitude=None))
+    try:
+        assert scaled.amplitude.usermap_batch_size() == 1500
+        assert real.amplitude.usermap_batch_size() == 2000
+        assert nokeys.amplitude.usermap_batch_size() == 2000
+    finally:
+        for client in (scaled, real, nokeys):
+            await client.aclose()
+
+
 def test_id_chunks_by_count_and_by_url_length():
     assert [len(c) for c in amp.id_chunks([f"id{i}" for i in range(100)])] == [100]
     assert [len(c) for c in amp.id_chunks([f"id{i}" for i in range(101)])] == [100, 1]

@@ -277,3 +277,26 @@ async def test_cancel_while_the_rate_limit_holds_the_next_batch(tmp_path):
         assert report.succeeded == 2000 and len(ws.staged) == 1000
     finally:
         await ws.aclose()
+
+
+async def test_under_a_scaled_usermap_limit_the_plan_shows_exactly_the_batches_sent(tmp_path):
+    # 3000 per window: batches of 1500 (two fill a window), in the plan and on the wire alike
+    ws = make_workspace(tmp_path, limits={"usermap": (3000, 0.5)})
+    try:
+        ws.staged.extend(Change.map(f"user-{i:05d}", "global-0001") for i in range(5000))
+        plan = await build_plan(ws)
+        assert ws.client.amplitude.usermap_batch_size() == 1500
+        assert plan.batch_sizes("usermap") == [1500, 1500, 1500, 500]
+        assert plan.to_json()["summary"]["usermap_batches"] == [1500, 1500, 1500, 500]
+        report = await asyncio.wait_for(
+            apply_plan(ws, plan, acknowledge_warnings=True, allow_irreversible=False),
+            timeout=60,  # a guard against hanging, not a timing assertion
+        )
+        assert report.exit_code == 0 and report.succeeded == 5000 and report.failed == []
+        sent = [r for r in await control(ws, "GET", "/_sandbox/requests") if r["path"] == "/usermap"]
+        assert [(r["status"], r["items"]) for r in sent] == [(200, n) for n in plan.batch_sizes("usermap")]
+        assert [r.change_ids for r in plan.requests] == [
+            tuple(c.id for c in plan.to_send[i:i + 1500]) for i in range(0, 5000, 1500)]
+        assert len(ws.staged) == 0
+    finally:
+        await ws.aclose()

@@ -40,6 +40,7 @@ from idconsole.api.usermap_batches import (
     check_mapping,
     id_chunks,
     split_usermap_batches,
+    usermap_batch_size,
     usermap_body,
     usermap_body_size,
 )
@@ -49,8 +50,8 @@ __all__ = [
     "GET_MAPPINGS_CONCURRENCY", "GET_MAPPINGS_MAX_IDS", "GET_MAPPINGS_MAX_QUERY_BYTES", "IDENTIFY_FIELDS",
     "IDENTIFY_MAX_DEPTH", "IDENTIFY_MAX_GROUPS", "IDENTIFY_MAX_GROUP_TYPES", "IDENTIFY_OPERATIONS", "KEY_RESERVE",
     "NON_IDEMPOTENT_OPERATIONS", "USERMAP_MAX_BYTES", "USERMAP_MAX_MAPPINGS", "AmplitudeApi", "id_chunks",
-    "is_idempotent_identification", "normalise_identification", "split_usermap_batches", "usermap_body",
-    "usermap_body_size", "validate_identification",
+    "is_idempotent_identification", "normalise_identification", "split_usermap_batches", "usermap_batch_size",
+    "usermap_body", "usermap_body_size", "validate_identification",
 ]
 
 GET_MAPPINGS_CONCURRENCY = 10
@@ -129,9 +130,15 @@ class AmplitudeApi:
         if not reply.ok:
             raise _rejected(reply, "the mapping batch")
 
+    def usermap_batch_size(self) -> int:
+        """Mappings per /usermap request, sized to this client's usermap budget (`usermap_batch_size`).
+        map_users splits with it, and so does the changes engine's plan, so a plan shows what is sent."""
+        budget = self._budgets.get("usermap")
+        return usermap_batch_size(budget.limit if budget is not None else None)
+
     async def map_users(self, mappings: Sequence[Mapping]) -> int:
         """Split and send every batch in order, paced by the usermap budget. Returns batches sent."""
-        batches = split_usermap_batches(mappings, api_key=self._key())
+        batches = split_usermap_batches(mappings, api_key=self._key(), max_mappings=self.usermap_batch_size())
         for batch in batches:
             await self.map_batch(batch)
         return len(batches)

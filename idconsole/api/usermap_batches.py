@@ -4,6 +4,7 @@ get-mappings id chunks (100 ids and a URL short enough for any server)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from urllib.parse import quote, quote_plus
 
@@ -18,6 +19,18 @@ GET_MAPPINGS_MAX_IDS = 100
 GET_MAPPINGS_MAX_QUERY_BYTES = 7_000
 #: bytes assumed for the api_key field when the caller does not pass the key (Amplitude keys are 32 chars)
 KEY_RESERVE = 128
+
+
+def usermap_batch_size(limit: int | None) -> int:
+    """Mappings per /usermap request under a usermap budget of `limit` mappings per window.
+
+    The request cap (2000) is kept when the limit is at most 2000: any batch then needs (nearly) an
+    empty window anyway, and the real 1500/30 s limit keeps its 2000. Above it, the limit is split
+    into equal batches no larger than 2000 (3000 -> 1500, 6000 -> 2000, 4500 -> 1500), so whole
+    batches fill a window instead of one 2000-mapping batch leaving the rest of it unused."""
+    if limit is None or limit <= USERMAP_MAX_MAPPINGS:
+        return USERMAP_MAX_MAPPINGS
+    return limit // math.ceil(limit / USERMAP_MAX_MAPPINGS)
 
 
 def _mapping_json(mapping: Mapping) -> str:

@@ -4,7 +4,8 @@
 through `get_mappings`, following chains a few hops), replays the staged changes in order on that
 graph, and returns a `Plan`: each change with its effect (every affected user's global id before and
 after), the warnings, the exact requests (endpoint, method, batch sizes — split with the client's own
-`split_usermap_batches`) and how long the usermap rate limit makes it take.
+`split_usermap_batches` at the client's own `AmplitudeApi.usermap_batch_size()`) and how long the
+usermap rate limit makes it take.
 
 Severities (`PlanWarning.severity`):
 
@@ -311,6 +312,16 @@ def _usermap_budget(workspace: Workspace) -> tuple[int, float, int]:
     return limit, window, limit
 
 
+def _usermap_batch_size(workspace: Workspace) -> int:
+    """Mappings per usermap request: the client's own size (what map_users and apply send)."""
+    from idconsole.api.usermap_batches import usermap_batch_size
+
+    amplitude = getattr(workspace.client, "amplitude", None)
+    if amplitude is None:  # a client without Amplitude sends no usermap request; size as documented
+        return usermap_batch_size(None)
+    return int(amplitude.usermap_batch_size())
+
+
 def estimate_usermap_seconds(batch_sizes: Sequence[int], limit: int, window_s: float, remaining: int) -> float:
     """Seconds until the last batch may be sent under a rolling `limit`-per-`window_s` budget with
     `remaining` free now (what is already used is assumed to expire a full window from now). A batch
@@ -589,7 +600,7 @@ class _Builder:
         mapping_changes = [c for c in sendable if c.op in (model.MAP, model.UNMAP)]
         if mapping_changes:
             wire = [c.to_mapping() for c in mapping_changes]
-            batches = split_usermap_batches(wire)
+            batches = split_usermap_batches(wire, max_mappings=_usermap_batch_size(self.ws))
             pos = 0
             for batch in batches:
                 ids = tuple(c.id for c in mapping_changes[pos:pos + len(batch)])
