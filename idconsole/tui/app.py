@@ -167,6 +167,22 @@ class IdConsoleApp(App[int]):
                 return
         self.push_screen(ConnectionsScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the staged set and the journal belong to a profile: nothing to show without one
+        if action in ("staged", "journal") and self.workspace is None:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_staged(self) -> None:
+        from idconsole.tui import staging_actions
+
+        staging_actions.open_staged(self)
+
+    def action_journal(self) -> None:
+        from idconsole.tui import staging_actions
+
+        staging_actions.open_journal(self)
+
     def action_open_demo(self) -> None:
         if self.workspace is not None and self.workspace.is_demo:
             # already there: go back to it rather than start a fresh sandbox (that would drop its state)

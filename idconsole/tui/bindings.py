@@ -20,6 +20,9 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Every action of this screen, searchable"),
     Binding("ctrl+o", "connections", "Connections", id="app.connections",
             tooltip="Connection profiles: add, edit, test, open"),
+    Binding("f2", "staged", "Staged", id="app.staged",
+            tooltip="Staged changes: review, edit, plan and submit them"),
+    Binding("f3", "journal", "Journal", id="app.journal", tooltip="Everything submitted, and undo"),
     Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit idconsole"),
     # ctrl+q quits from anywhere, even while typing; `q` gives way to text inputs
     Binding("ctrl+q", "quit", "Quit", id="app.force_quit", priority=True, show=False),

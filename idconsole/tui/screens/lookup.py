@@ -139,7 +139,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         self.recent = RecentLookups(profile)
         self.query_one("#lookup-matches", OptionList).display = False
         self.tree.show_message("No lookup yet – type an id above and press Enter.")
-        self._update_budget()
+        # the budget lives on the client (httpx): read it after the first frame is drawn
+        self.call_after_refresh(self._update_budget)
         self.query_one("#lookup-input", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

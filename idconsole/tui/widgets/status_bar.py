@@ -59,10 +59,17 @@ class StatusBar(Static):
     def __init__(self, *, id: str | None = "status-bar", classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes, markup=False)
         self._shown: Content | None = None
+        #: budgets and the staged count need the client and staged.json: read them after the first frame
+        self._full = False
 
     def on_mount(self) -> None:
         self.refresh_status()
+        self.call_after_refresh(self._show_everything)
         self.set_interval(1.0, self.refresh_status)
+
+    def _show_everything(self) -> None:
+        self._full = True
+        self.refresh_status()
 
     def status_content(self) -> Content:
         app: Any = self.app
@@ -80,7 +87,7 @@ class StatusBar(Static):
             parts.append(Content(connection.region.upper()))
         if readonly:
             parts.append(Content("READ-ONLY").stylize("bold reverse $warning"))
-        if workspace is not None:
+        if workspace is not None and self._full:
             # most important first: a narrow terminal cuts the budgets, not the staged count
             count = staged_count(workspace)
             parts.append(Content.assemble(
