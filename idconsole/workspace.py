@@ -15,6 +15,7 @@ from idconsole.config.connection import AmplitudeCredentials, Connection, Mixpan
 from idconsole.config.secret import Secret
 
 if TYPE_CHECKING:
+    from idconsole.api.budgets import BudgetStatus
     from idconsole.api.client import ApiClient
     from idconsole.changes.journal import Journal
     from idconsole.changes.staged import StagedSet
@@ -57,6 +58,14 @@ class Workspace:
             assert self._client_factory is not None
             self._client = self._client_factory()
         return self._client
+
+    def budgets(self) -> list[BudgetStatus]:
+        """Remaining rate budgets, read from the process-wide registry: no client (and no httpx) needed."""
+        if self._client is not None:
+            return self._client.budgets()
+        from idconsole.api.budgets import statuses_for
+
+        return statuses_for(self.connection)
 
     @property
     def sandbox_app(self) -> Any:

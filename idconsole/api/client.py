@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import httpx
 
 from idconsole.api.amplitude import AmplitudeApi
+from idconsole.api.budgets import BudgetStatus, budget_statuses, connection_budgets, merged_limits
 from idconsole.api.hosts import Hosts, resolve_hosts
 from idconsole.api.mixpanel import MixpanelApi
-from idconsole.api.ratelimit import DEFAULT_LIMITS, RollingBudget, owner_hash, shared_budget
+from idconsole.api.ratelimit import RollingBudget
 from idconsole.api.transport import DEFAULT_POOL, DEFAULT_TIMEOUT, Redactor, RetryPolicy, Transport
 from idconsole.config.connection import Connection
-
-
-@dataclass(frozen=True)
-class BudgetStatus:
-    family: str          # "usermap" | "usersearch" | "profile" | "mixpanel"
-    limit: int
-    window_s: float
-    remaining: int       # what could be spent right now without waiting
 
 
 class ApiClient:
@@ -43,12 +35,9 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = None,
     ) -> None:
-        unknown = set(limits or {}) - set(DEFAULT_LIMITS)
-        if unknown:
-            raise ValueError(f"unknown budget families: {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
         self.connection = connection
         self.hosts: Hosts = resolve_hosts(connection.region, connection.base_url)
-        self._limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self._limits = merged_limits(limits)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
@@ -57,7 +46,7 @@ class ApiClient:
             headers={"User-Agent": "idconsole/0.1"},
         )
         self.transport = Transport(self._http, policy=retry, redact=Redactor(_secrets(connection)))
-        self._budgets = self._make_budgets()
+        self._budgets = connection_budgets(connection, self._limits, self.hosts)
         self.amplitude = AmplitudeApi(connection.amplitude, self.transport, self.hosts, self._budgets,
                                       region=connection.region)
         self.mixpanel = MixpanelApi(connection.mixpanel, self.transport, self.hosts, self._budgets.get("mixpanel"),
@@ -66,26 +55,9 @@ class ApiClient:
     def __repr__(self) -> str:
         return f"ApiClient(profile={self.connection.name!r}, region={self.connection.region!r})"
 
-    def _make_budgets(self) -> dict[str, RollingBudget]:
-        """Budgets are keyed by host + a hash of the credential, so clients on one project share them."""
-        conn, hosts, out = self.connection, self.hosts, {}
-        amp = conn.amplitude
-        if amp is not None:
-            who = amp.api_key.reveal() if amp.api_key else ""
-            for family, host in (("usermap", hosts.usermap), ("usersearch", hosts.analytics),
-                                 ("profile", hosts.profile or "")):
-                out[family] = shared_budget(family, owner_hash(family, host, who), *self._limits[family])
-        mp = conn.mixpanel
-        if mp is not None:
-            who = mp.token.reveal() if mp.token else str(mp.project_id or "")
-            out["mixpanel"] = shared_budget("mixpanel", owner_hash("mixpanel", hosts.mp_ingest, who),
-                                            *self._limits["mixpanel"])
-        return out
-
     def budgets(self) -> list[BudgetStatus]:
         """What each shared budget has left now, for the status bar (vendors of this profile only)."""
-        return [BudgetStatus(b.family, b.limit, b.window_s, b.remaining()) for b in self._budgets.values()
-                if not (b.family == "profile" and self.hosts.profile is None)]
+        return budget_statuses(self._budgets, self.hosts)
 
     def budget(self, family: str) -> RollingBudget:
         """The shared budget of one family (KeyError if this profile has no such vendor)."""

@@ -43,7 +43,7 @@ KIND_WORDS = {
 def search_budget(workspace: Any) -> tuple[int, int] | None:
     """(remaining, limit) of the User search budget, or None when the client cannot say."""
     try:
-        budgets = workspace.client.budgets()
+        budgets = workspace.budgets()
     except Exception:  # the budget line is a nicety; it must never break the screen
         return None
     for budget in budgets:

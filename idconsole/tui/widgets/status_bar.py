@@ -29,7 +29,7 @@ def staged_count(workspace: Any) -> int | None:
 
 def budget_parts(workspace: Any) -> list[Content]:
     parts = []
-    for budget in workspace.client.budgets():
+    for budget in workspace.budgets():
         label = BUDGET_LABELS.get(budget.family, budget.family)
         low = budget.limit and budget.remaining < max(1, budget.limit // 10)
         parts.append(
