@@ -309,6 +309,60 @@ async def test_a_cancelled_waiter_gives_its_units_back():
     assert b.remaining() == 40
 
 
+async def test_a_cancelled_waiter_no_longer_holds_back_later_callers():
+    b, clock = budget(100, 10.0)
+    await b.acquire(60)
+
+    async def cancelled(seconds: float) -> None:
+        raise asyncio.CancelledError
+
+    b._sleep = cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await b.acquire(60)     # was booked for 1010
+    assert b.plan(40) == pytest.approx(1000.0)   # its slot went with it: 40 still fit now
+
+
+def _reference_plan(b: RollingBudget, cost: int) -> float:
+    """The precise decision, as the budget made it before it had a fast path: every booking's time,
+    sorted, every candidate slot scanned."""
+    now = b._clock()
+    start = max([now, b._not_before] + [b._when(x, now) for x in b._bookings])
+    return b._earliest(cost, start, list(b._bookings), now)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_path_decides_exactly_like_the_precise_one(seed):
+    import random
+
+    rng = random.Random(seed)
+    limit = rng.choice([5, 20, 100])
+    b, clock = budget(limit, rng.choice([1.0, 10.0]))
+    b.slack_s = rng.choice([0.0, 0.25])
+    # even seeds: mostly small costs (the fast path decides most calls); odd: large ones (the precise path)
+    costs = [0, 1, 1, 1, 2, limit // 10] if seed % 2 == 0 else [0, 1, 2, limit // 2, limit, limit + 3]
+    in_flight = []
+    for _ in range(400):
+        op = rng.random()
+        cost = rng.choice(costs)
+        if op < 0.3:
+            expected = _reference_plan(b, cost)
+            booking = b.book(cost)
+            assert booking.t == pytest.approx(expected)
+            in_flight.append(booking)
+        elif op < 0.4:
+            expected = _reference_plan(b, cost)
+            assert clock.now + b.reserve(cost) == pytest.approx(expected)
+        elif op < 0.7 and in_flight:
+            b.release(in_flight.pop(rng.randrange(len(in_flight))))
+        elif op < 0.72:
+            b.throttled(retry_after=rng.choice([0.5, 3.0]))
+        else:
+            clock.now = max(clock.now + rng.choice([0.01, 0.3, 1.0, 4.0]),
+                            rng.choice([clock.now, max([x.t for x in b._bookings], default=clock.now)]))
+        expected = _reference_plan(b, cost)
+        assert b.plan(cost) == pytest.approx(expected)
+
+
 def test_budgets_are_shared_by_project_and_host():
     a = shared_budget("usermap", owner_hash("usermap", "h", "key1"), 1500, 30.0)
     assert shared_budget("usermap", owner_hash("usermap", "h", "key1"), 1500, 30.0) is a

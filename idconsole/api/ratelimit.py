@@ -11,6 +11,12 @@ The server stamps a request somewhere between our send and its answer, so an in-
 against those times before sending. That keeps the client under the server's window even when latency
 is uneven.
 
+Most calls find plenty of room: the budget keeps a running total of the units it holds and the latest
+booked slot, so such a call is decided in O(1) (amortised: finished bookings are pruned from the left).
+The total counts every booking held, which is at least what any window holds, so this fast path only
+ever admits what the precise path (sort the bookings, scan the candidate slots) would admit at the same
+moment; the precise path decides whenever the fast one cannot.
+
 After a 429 the budget also holds everyone back (`throttled()`), doubling the hold on each strike
 until a call succeeds again (adaptive backoff, used by the Mixpanel family).
 """
@@ -21,6 +27,7 @@ import asyncio
 import hashlib
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -84,7 +91,12 @@ class RollingBudget:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._bookings: list[Booking] = []
+        #: in booking order; closed bookings leave from the left once out of the window
+        self._bookings: deque[Booking] = deque()
+        #: total cost of `_bookings` (an upper bound on what any window holds)
+        self._units = 0
+        #: the latest `t` of any booking held (`t` only moves later; recomputed when a booking is withdrawn)
+        self._last_t = float("-inf")
         self._not_before = 0.0
         self._strikes = 0
         self.throttle_first, self.throttle_cap = THROTTLE_HOLDS.get(family, (1.0, 60.0))
@@ -104,7 +116,27 @@ class RollingBudget:
         return max(b.t, now) if b.open and b.t <= now else b.t
 
     def _prune(self, now: float) -> None:
-        self._bookings = [b for b in self._bookings if b.open or b.t > now - self._span]
+        """Drop closed bookings that left the window, from the left (amortised O(1) per booking; a booking
+        still in flight stops it there, so the total may over-count, never under-count)."""
+        bookings, horizon = self._bookings, now - self._span
+        while bookings and not bookings[0].open and bookings[0].t <= horizon:
+            self._units -= bookings.popleft().cost
+
+    def _prune_all(self, now: float) -> None:
+        """Drop every closed booking that left the window (the precise path: O(n) anyway)."""
+        horizon = now - self._span
+        self._bookings = deque(b for b in self._bookings if b.open or b.t > horizon)
+        self._units = sum(b.cost for b in self._bookings)
+
+    def _moved(self, booking: Booking, t: float) -> None:
+        booking.t = t
+        if t > self._last_t:
+            self._last_t = t
+
+    def _withdraw(self, booking: Booking) -> None:
+        self._bookings.remove(booking)
+        self._units -= booking.cost
+        self._last_t = max((b.t for b in self._bookings), default=float("-inf"))
 
     # -- decisions (pure, synchronous: tests assert on these) --------------------------------------
 
@@ -123,13 +155,20 @@ class RollingBudget:
         """The earliest start (clock time) at which `cost` fits, without booking it."""
         now = self._clock()
         self._prune(now)
-        # call order: never ahead of a booking made earlier
-        start = max([now, self._not_before] + [self._when(b, now) for b in self._bookings])
-        return self._earliest(cost, start, self._bookings, now)
+        # call order: never ahead of a booking made earlier (an open booking counts as now at the latest,
+        # so the max of their `_when` is the max of now and their `t`)
+        start = max(now, self._not_before, self._last_t)
+        if self._units + min(max(int(cost), 0), self.limit) <= self.limit:
+            return start   # fits beside every booking held, so it fits in the window at `start`
+        self._prune_all(now)
+        return self._earliest(cost, start, list(self._bookings), now)
 
     def book(self, cost: int = 1, *, open: bool = True) -> Booking:
         booking = Booking(self.plan(cost), max(int(cost), 0), open=open)
         self._bookings.append(booking)
+        self._units += booking.cost
+        if booking.t > self._last_t:
+            self._last_t = booking.t
         return booking
 
     def reserve(self, cost: int = 1) -> float:
@@ -183,17 +222,24 @@ class RollingBudget:
                 if wait > 0:
                     waited += wait
                     await self._sleep(wait)
+                elif not waited:
+                    break   # never slept since book() decided the slot: nothing else ran, nothing moved
                 # earlier requests may have been counted later than booked (slow answers, a 429 hold)
                 now = self._clock()
-                others = [b for b in self._bookings if b is not booking]
-                again = self._earliest(booking.cost, max(booking.t, self._not_before, now), others, now)
+                start = max(booking.t, self._not_before, now)
+                if self._units - booking.cost + min(booking.cost, self.limit) <= self.limit:
+                    again = start   # fits beside every other booking held
+                else:
+                    self._prune_all(now)
+                    others = [b for b in self._bookings if b is not booking]
+                    again = self._earliest(booking.cost, start, others, now)
                 if again <= now:
                     break
-                booking.t = again
+                self._moved(booking, again)
         except BaseException:
-            self._bookings.remove(booking)
+            self._withdraw(booking)
             raise
-        booking.t = self._clock()
+        self._moved(booking, self._clock())
         if waited > 0:
             self.paced += 1
             self.waited_s += waited
@@ -201,7 +247,7 @@ class RollingBudget:
 
     def release(self, booking: Booking) -> None:
         """The answer is back: the server counted the request no later than now."""
-        booking.t = max(booking.t, self._clock())
+        self._moved(booking, max(booking.t, self._clock()))
         booking.open = False
 
     async def acquire(self, cost: int = 1, *, max_wait: float | None = None) -> float:
