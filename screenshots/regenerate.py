@@ -91,7 +91,8 @@ def _has(module: str) -> bool:
 
 def demo_app() -> IdConsoleApp:
     reset_budgets()
-    return ShotApp(Workspace.demo(state_dir=Path(_tmp.name) / "demo-state"))
+    # a fresh state dir per picture: staged changes of one must not show up in the next
+    return ShotApp(Workspace.demo(state_dir=Path(tempfile.mkdtemp(dir=_tmp.name, prefix="demo-state-"))))
 
 
 def first_run_app() -> IdConsoleApp:
@@ -123,6 +124,51 @@ async def profile(pilot: Any, app: IdConsoleApp) -> bool:
 
     await app.push_screen(ProfileScreen(STORY_USER))
     await _settle(pilot, app)
+    return True
+
+
+def _stage_story_fix(app: IdConsoleApp) -> None:
+    """The demo ticket's fix: unmap hank@globex.net, then map the phone's id into it."""
+    from idconsole.changes import Change
+    from idconsole.sandbox.demo import STORY_PHONE_USER, STORY_USER
+
+    staged = app.workspace.staged  # type: ignore[union-attr]
+    staged.add(Change.unmap(STORY_USER))
+    staged.add(Change.map(STORY_PHONE_USER, STORY_USER))
+
+
+async def staged_changes(pilot: Any, app: IdConsoleApp) -> bool:
+    _stage_story_fix(app)
+    await pilot.press("f2")
+    return True
+
+
+async def plan(pilot: Any, app: IdConsoleApp) -> bool:
+    _stage_story_fix(app)
+    await pilot.press("f2")
+    await _settle(pilot, app)
+    await pilot.press("P")
+    return True
+
+
+async def confirm(pilot: Any, app: IdConsoleApp) -> bool:
+    await plan(pilot, app)
+    await _settle(pilot, app)
+    await pilot.press("s")
+    return True
+
+
+async def results(pilot: Any, app: IdConsoleApp) -> bool:
+    await confirm(pilot, app)
+    await _settle(pilot, app)
+    await pilot.click("#confirm-apply")
+    return True
+
+
+async def journal(pilot: Any, app: IdConsoleApp) -> bool:
+    await results(pilot, app)
+    await _settle(pilot, app)
+    await pilot.press("f3")
     return True
 
 
@@ -168,6 +214,11 @@ SHOTS: list[tuple[str, Callable[[], IdConsoleApp], Steps]] = [
     ("01-lookup.svg", demo_app, lookup),
     ("02-tree.svg", demo_app, lookup_tree),
     ("03-profile.svg", demo_app, profile),
+    ("04-staged.svg", demo_app, staged_changes),
+    ("05-plan.svg", demo_app, plan),
+    ("06-confirm.svg", demo_app, confirm),
+    ("07-results.svg", demo_app, results),
+    ("08-journal.svg", demo_app, journal),
     ("10-connections-first-run.svg", first_run_app, connections),
     ("12-profile-form.svg", first_run_app, profile_form),
     ("13-help.svg", first_run_app, help_screen),
