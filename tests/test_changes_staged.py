@@ -25,6 +25,17 @@ def test_survives_a_restart(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["staged.json"]
 
 
+def test_the_file_is_compact_json_and_keeps_unicode(tmp_path):
+    path = tmp_path / "acme" / "staged.json"
+    staged = StagedSet.load(path, "acme")
+    a = staged.add(Change.map("usér-0001", "glöbal-0001"))
+    raw = path.read_text(encoding="utf-8")
+    assert "\n" not in raw and ", " not in raw and '": ' not in raw   # one line, no padding
+    assert "usér-0001" in raw                                         # not \u-escaped
+    assert json.loads(raw)["changes"][0]["id"] == a.id
+    assert StagedSet.load(path, "acme").changes == [a]
+
+
 def test_edit_move_drop_clear(tmp_path):
     staged = StagedSet.load(tmp_path / "staged.json", "p")
     a, b, c = (staged.add(Change.map(f"user-000{i}", "global-0001")) for i in range(3))

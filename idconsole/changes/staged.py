@@ -194,7 +194,9 @@ class StagedSet:
             "saved_at": _now(),
             "changes": [e.to_json() for e in self._entries],
         }
-        atomic_write(self.path, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
+        # compact: a save follows every acknowledged batch, on the event loop (indent=1 took ~4x as long at
+        # 20,000 changes); `idconsole stage list` is the readable view
+        atomic_write(self.path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         self._disk_revision = self.revision
         self._disk_stat = self._stat()
         self._notify()
