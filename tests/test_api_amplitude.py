@@ -170,6 +170,23 @@ async def test_long_ids_stay_correct(sandbox_clean):
     assert all(e["status"] == 200 for e in log) and sum(e["items"] for e in log) == 100
 
 
+TRICKY_IDS = ["a&user_ids=b", "x=y", "plus+sign", "hash#tag", "100%", "two words", "mail@example.com",
+              "urn:id/7", "ünï-côdé", "q?r", "semi;colon", "tilde~dot.dash-under_"]
+
+
+async def test_tricky_ids_travel_intact_in_a_query_encoded_once(sandbox_clean):
+    sandbox_clean.seed_users(mappings=[(u, "tricky-global") for u in TRICKY_IDS])
+    async with make_client(sandbox_clean) as client:
+        got = await client.amplitude.get_mappings(TRICKY_IDS)
+        sent = client.transport._http._transport.sent  # type: ignore[attr-defined]
+    assert {u: got[u].global_user_id for u in TRICKY_IDS} == dict.fromkeys(TRICKY_IDS, "tricky-global")
+    [(ids, query)] = amp.id_queries(TRICKY_IDS)
+    assert ids == TRICKY_IDS
+    # the query on the wire is the one id_queries built and measured: httpx did not encode it again
+    assert [r.url.query.decode("ascii") for r in sent] == [query]
+    assert all(API_KEY not in str(r.url) for r in sent)
+
+
 async def test_mappings_wrapper_shape_is_parsed(sandbox_clean):
     body = {"a": {"mappings": {"mapped_to": [{"user_id": "b", "amplitude_id": 7}], "mapped_from": []}}}
     sandbox_clean.fault(path="/api/2/usermap", status=200, body=json.dumps(body), content_type="application/json")

@@ -106,6 +106,33 @@ async def test_client_batch_size_reads_its_usermap_budget():
             await client.aclose()
 
 
+def test_id_queries_encode_each_id_once_and_decode_back_exactly():
+    from urllib.parse import parse_qsl
+
+    ids = ["a&user_ids=b", "x=y", "plus+sign", "hash#tag", "100%", "two words", "mail@example.com",
+           "urn:id/7", "ünï-côdé", "tab\there", "plain-id_1.2~"]
+    [(chunk, query)] = amp.id_queries(ids)
+    assert chunk == ids
+    assert parse_qsl(query, keep_blank_values=True) == [("user_ids", u) for u in ids]
+    assert query.isascii() and not any(c in query for c in ' #+"<>') and query.count("&") == len(ids) - 1
+    assert "user_ids=mail@example.com&" in query and query.endswith("&user_ids=plain-id_1.2~")  # not escaped
+
+
+def test_id_queries_respect_both_caps_with_the_real_query_length():
+    many = amp.id_queries([f"id{i}" for i in range(250)])
+    assert [len(c) for c, _ in many] == [100, 100, 50]
+    escaped = [f"{i}-" + "ü" * 150 for i in range(100)]     # 6 bytes encoded per character
+    chunks = amp.id_queries(escaped)
+    assert len(chunks) > 1 and [u for c, _ in chunks for u in c] == escaped
+    assert all(len(q) <= amp.GET_MAPPINGS_MAX_QUERY_BYTES for _, q in chunks)
+    # each chunk is as full as the cap allows: the next id would not have fitted
+    for (_, q), (nxt, _) in zip(chunks, chunks[1:], strict=False):
+        assert len(q) + len("&" + amp.id_queries(nxt[:1])[0][1]) > amp.GET_MAPPINGS_MAX_QUERY_BYTES
+    alone = "z" * (amp.GET_MAPPINGS_MAX_QUERY_BYTES + 10)
+    assert [c for c, _ in amp.id_queries(["a", alone, "b"])] == [["a"], [alone], ["b"]]
+    assert amp.id_queries([]) == []
+
+
 def test_id_chunks_by_count_and_by_url_length():
     assert [len(c) for c in amp.id_chunks([f"id{i}" for i in range(100)])] == [100]
     assert [len(c) for c in amp.id_chunks([f"id{i}" for i in range(101)])] == [100, 1]

@@ -39,6 +39,7 @@ from idconsole.api.usermap_batches import (
     USERMAP_MAX_MAPPINGS,
     check_mapping,
     id_chunks,
+    id_queries,
     split_usermap_batches,
     usermap_batch_size,
     usermap_body,
@@ -50,8 +51,8 @@ __all__ = [
     "GET_MAPPINGS_CONCURRENCY", "GET_MAPPINGS_MAX_IDS", "GET_MAPPINGS_MAX_QUERY_BYTES", "IDENTIFY_FIELDS",
     "IDENTIFY_MAX_DEPTH", "IDENTIFY_MAX_GROUPS", "IDENTIFY_MAX_GROUP_TYPES", "IDENTIFY_OPERATIONS", "KEY_RESERVE",
     "NON_IDEMPOTENT_OPERATIONS", "USERMAP_MAX_BYTES", "USERMAP_MAX_MAPPINGS", "AmplitudeApi", "id_chunks",
-    "is_idempotent_identification", "normalise_identification", "split_usermap_batches", "usermap_batch_size",
-    "usermap_body", "usermap_body_size", "validate_identification",
+    "id_queries", "is_idempotent_identification", "normalise_identification", "split_usermap_batches",
+    "usermap_batch_size", "usermap_body", "usermap_body_size", "validate_identification",
 ]
 
 GET_MAPPINGS_CONCURRENCY = 10
@@ -151,15 +152,14 @@ class AmplitudeApi:
         if not ids:
             return {}
         headers = self._basic()
-        chunks = id_chunks(ids)
+        url = self._hosts.analytics + "/api/2/usermap?"
 
-        async def one(chunk: list[str]) -> dict[str, UserMappings]:
+        async def one(chunk: list[str], query: str) -> dict[str, UserMappings]:
             reply = await self._transport.send(Call(
-                "GET", self._hosts.analytics + "/api/2/usermap", "/api/2/usermap",
+                "GET", url + query, "/api/2/usermap",   # the query is encoded once, by id_queries
                 service="Amplitude get mappings",
                 credential="the API key / secret key pair",
                 auth_message="Amplitude rejected the API key / secret key pair",
-                params=[("user_ids", u) for u in chunk],
                 headers=headers,
             ))
             if not reply.ok:
@@ -168,7 +168,8 @@ class AmplitudeApi:
                 return parse_mappings(reply.json(), chunk)
 
         merged: dict[str, UserMappings] = {}
-        for part in await _bounded(self.get_mappings_concurrency, [partial(one, c) for c in chunks]):
+        jobs = [partial(one, chunk, query) for chunk, query in id_queries(ids)]
+        for part in await _bounded(self.get_mappings_concurrency, jobs):
             merged.update(part)
         return {u: merged.get(u, UserMappings(u)) for u in ids}
 

@@ -204,7 +204,9 @@ class Transport:
             started = time.monotonic()
             try:
                 response = await self._http.request(
-                    call.method, call.url, params=tuple(call.params or ()), data=call.data, content=call.content,
+                    # no params: None, not (), which would make httpx drop a query already in call.url
+                    call.method, call.url, params=tuple(call.params) if call.params else None, data=call.data,
+                    content=call.content,
                     headers=call.headers,
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

@@ -47,23 +47,39 @@ def check_mapping(mapping: Mapping) -> None:
         raise BadInput(f"The mapping of {mapping.user_id[:80]!r} needs a global_user_id (or unmap).")
 
 
+#: characters an id keeps as is in a query value: RFC 3986 allows them in a query, and form decoders
+#: (parse_qs) read them back unchanged. Never `&`, `=`, `+`, `#`, `%` or a space: those are encoded.
+QUERY_VALUE_SAFE = "@:/"
+
+
+def id_queries(ids: Sequence[str], *, max_ids: int = GET_MAPPINGS_MAX_IDS,
+               max_query_bytes: int = GET_MAPPINGS_MAX_QUERY_BYTES) -> list[tuple[list[str], str]]:
+    """Get-mappings requests, each as (ids, query string): at most 100 ids, and a query short enough for
+    any server (an id longer than that on its own still goes alone; the server's 414 then says why).
+
+    The query (`user_ids=a&user_ids=b`) is encoded here, once, and sent as is: the same string that is
+    measured against the cap is the one on the wire. Only ids go in it, never a credential."""
+    out: list[tuple[list[str], str]] = []
+    current: list[str] = []
+    items: list[str] = []
+    size = -1   # no "&" before the first value
+    for user_id in ids:
+        item = "user_ids=" + quote(user_id, safe=QUERY_VALUE_SAFE)
+        if current and (len(current) >= max_ids or size + 1 + len(item) > max_query_bytes):
+            out.append((current, "&".join(items)))
+            current, items, size = [], [], -1
+        current.append(user_id)
+        items.append(item)
+        size += 1 + len(item)
+    if current:
+        out.append((current, "&".join(items)))
+    return out
+
+
 def id_chunks(ids: Sequence[str], *, max_ids: int = GET_MAPPINGS_MAX_IDS,
               max_query_bytes: int = GET_MAPPINGS_MAX_QUERY_BYTES) -> list[list[str]]:
-    """Get-mappings requests: at most 100 ids each, and a query string short enough for any server
-    (an id longer than that on its own still goes alone; the server's 414 then says why)."""
-    chunks: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for user_id in ids:
-        item = len("user_ids=") + len(quote(user_id, safe="")) + 1   # "&" between values
-        if current and (len(current) >= max_ids or size + item > max_query_bytes):
-            chunks.append(current)
-            current, size = [], 0
-        current.append(user_id)
-        size += item
-    if current:
-        chunks.append(current)
-    return chunks
+    """The ids of each get-mappings request (`id_queries` without the query strings)."""
+    return [chunk for chunk, _ in id_queries(ids, max_ids=max_ids, max_query_bytes=max_query_bytes)]
 
 
 def usermap_body(batch: Sequence[Mapping], api_key: str) -> dict[str, str]:
