@@ -51,7 +51,8 @@ async def test_5000_mappings_land_exactly(start_sandbox, tmp_path):
         wanted = {f"vol-user-{i:05d}": f"vol-global-{i % 97:03d}" for i in range(5000)}
         ws.staged.extend(Change.map(u, g) for u, g in wanted.items())
         plan = await build_plan(ws)
-        assert [r.size for r in plan.requests] == [2000, 2000, 1000]
+        # a 5000-per-window budget: equal batches of 1666, three to a window (usermap_batch_size)
+        assert [r.size for r in plan.requests] == [1666, 1666, 1666, 2]
         report = await apply_plan(ws, plan, acknowledge_warnings=True, allow_irreversible=False)
         assert report.exit_code == 0, report.to_json()
         assert report.succeeded == 5000 and report.verified_summary()["confirmed"] == 5000
@@ -60,7 +61,7 @@ async def test_5000_mappings_land_exactly(start_sandbox, tmp_path):
         assert {u: g for u, g in after.items() if not u.startswith("vol-")} == before
         assert server.state()["counters"]["mappings"] == 5000
         usermaps = [r for r in server.requests() if r["path"] == "/usermap"]
-        assert [r["status"] for r in usermaps] == [200, 200, 200]
+        assert [r["status"] for r in usermaps] == [200, 200, 200, 200]
         assert len(ws.staged) == 0
     finally:
         await ws.aclose()
@@ -236,20 +237,20 @@ async def test_401_mid_apply_stops_cleanly_and_loses_nothing(start_sandbox, tmp_
 
         report = await apply_plan(ws, plan, acknowledge_warnings=True, allow_irreversible=False, progress=progress)
         assert report.stopped == "auth" and report.exit_code == 3
-        assert report.succeeded == 2000
-        statuses = {r.status for r in report.results[2000:4000]} | {"x"}
+        assert report.succeeded == 1666
+        statuses = {r.status for r in report.results[1666:3332]} | {"x"}
         assert statuses == {"rejected", "x"}
-        assert {r.status for r in report.results[4000:]} == {"not_sent"}
+        assert {r.status for r in report.results[3332:]} == {"not_sent"}
         # nothing lost: everything not acknowledged is still staged, in order
-        assert [c.id for c in ws.staged] == [c.id for c in changes[2000:]]
+        assert [c.id for c in ws.staged] == [c.id for c in changes[1666:]]
         entry = ws.journal.get(report.journal_id)
-        assert [r.state for r in entry.requests] == ["acked", "rejected", "planned"]
+        assert [r.state for r in entry.requests] == ["acked", "rejected", "planned", "planned"]
         assert entry.requests[1].error["kind"] == "auth"
         assert entry.finished and entry.stopped == "auth"
-        assert len([u for u in mappings_of(server) if u.startswith("auth-user-")]) == 2000
+        assert len([u for u in mappings_of(server) if u.startswith("auth-user-")]) == 1666
         # with the credentials fixed (the fault was one-shot) the rest goes through
         report = await apply_plan(ws, await build_plan(ws), acknowledge_warnings=True, allow_irreversible=False)
-        assert report.exit_code == 0 and report.succeeded == 3000
+        assert report.exit_code == 0 and report.succeeded == 3334
         assert len([u for u in mappings_of(server) if u.startswith("auth-user-")]) == 5000
     finally:
         await ws.aclose()
@@ -265,13 +266,13 @@ async def test_a_400_batch_is_reported_with_the_reason_and_not_retried(start_san
         server.clear_requests()
         report = await apply_plan(ws, await build_plan(ws), acknowledge_warnings=True, allow_irreversible=False)
         assert report.exit_code == 1 and report.stopped is None
-        assert report.succeeded == 1000
+        assert report.succeeded == 1334
         rejected = [r for r in report.results if r.status == "rejected"]
-        assert len(rejected) == 2000
+        assert len(rejected) == 1666
         assert all("the reason the server gave" in r.error for r in rejected)
         usermaps = [(r["status"], r["items"]) for r in server.requests() if r["path"] == "/usermap"]
-        assert usermaps == [(400, None), (200, 1000)] or [s for s, _ in usermaps] == [400, 200]
-        assert len(ws.staged) == 2000
+        assert usermaps == [(400, None), (200, 1334)] or [s for s, _ in usermaps] == [400, 200]
+        assert len(ws.staged) == 1666
         assert "the reason the server gave" in ws.staged.entries[0].note
         entry = ws.journal.get(report.journal_id)
         assert [r.state for r in entry.requests] == ["rejected", "acked"]
