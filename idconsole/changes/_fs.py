@@ -1,10 +1,12 @@
-"""Durable file primitives: atomic replace, fsync'd append, and an exclusive non-blocking lock file."""
+"""Durable file primitives: fsync'd append and an exclusive non-blocking lock file (atomic replace lives
+in `idconsole.config.atomic`)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from idconsole.config.atomic import fsync_dir
 
 try:  # POSIX
     import fcntl
@@ -14,40 +16,6 @@ try:  # Windows
     import msvcrt
 except ImportError:
     msvcrt = None  # type: ignore[assignment]
-
-
-def fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename over `path`, fsync the directory.
-    A crash leaves either the old or the new file, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_dir(path.parent)
 
 
 def append_line(path: Path, line: bytes) -> None:

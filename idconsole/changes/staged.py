@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from idconsole.api.errors import BadInput
-from idconsole.changes._fs import atomic_write
 from idconsole.changes.model import Change
+from idconsole.config.atomic import atomic_write
 
 FORMAT = "idconsole.staged"
 VERSION = 1

@@ -21,9 +21,7 @@ Tables and keys this version does not know are kept when a profile is saved or r
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from typing import Any
 import tomli_w
 
 from idconsole.config import paths
+from idconsole.config.atomic import atomic_write
 from idconsole.config.connection import REGIONS
 from idconsole.config.errors import ConfigError, ProfileNotFound
 
@@ -193,33 +192,8 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 
 def _write_document(path: Path, doc: dict[str, Any]) -> None:
-    """Atomic replace: temp file in the same directory, fsync, rename, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = tomli_w.dumps(doc).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(dir_fd)
+    """Atomic replace, owner-only (0600): temp file in the same directory, fsync, rename, fsync the directory."""
+    atomic_write(path, tomli_w.dumps(doc).encode("utf-8"), mode=0o600)
 
 
 def load_profiles(path: Path | None = None) -> dict[str, Profile]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +33,7 @@ from textual.worker import Worker
 from idconsole.api.errors import NotOffered
 from idconsole.api.models import MixpanelProfile, UserProfile
 from idconsole.config import paths
+from idconsole.config.atomic import atomic_write
 from idconsole.tui import staging_actions
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
@@ -65,19 +64,9 @@ def safe_file_name(user_id: str, *, vendor: str = "amplitude") -> str:
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
-    """Temp file in the same directory, fsync, rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".profile-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, ensure_ascii=False, indent=2, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Indented UTF-8 JSON, written atomically (`idconsole.config.atomic`): a reader never sees half a file."""
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    atomic_write(path, text.encode("utf-8"))
 
 
 def pretty_json(document: Any) -> str:

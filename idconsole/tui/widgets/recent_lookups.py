@@ -7,8 +7,6 @@ written atomically (temp file + rename) and a damaged or unreadable file just me
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +19,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from idconsole.config import paths
+from idconsole.config.atomic import atomic_write
 from idconsole.tui.text import literal
 
 LIMIT = 20
@@ -64,17 +63,7 @@ class RecentLookups:
         profiles[self.profile] = self.items
         data = {"version": 1, "profiles": profiles}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".recent-", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(data, fh, ensure_ascii=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         except OSError:
             # a read-only cache dir must not break lookups: the list still lives in memory
             self.persist = False
