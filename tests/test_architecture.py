@@ -19,7 +19,8 @@ FORBIDDEN = ("textual", "idconsole.tui")
 
 
 def _service_files() -> list[Path]:
-    files = [PACKAGE / "workspace.py"]
+    # untrusted.py (visible()) is shared by both faces and sits in no layer: it must stay Textual-free too
+    files = [PACKAGE / "workspace.py", PACKAGE / "untrusted.py"]
     for name in SERVICES:
         files += sorted((PACKAGE / name).rglob("*.py"))
     return files

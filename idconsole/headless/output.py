@@ -3,8 +3,8 @@
 Rules (DESIGN.md): `--json` prints exactly one JSON document on stdout and nothing else goes there;
 notes, warnings and progress go to stderr. Ids and values from an API are untrusted: `visible()`
 escapes control characters, escape sequences, zero-width and bidi characters so a hostile id can
-neither drive the terminal nor hide what it is. (Same rules as `idconsole.tui.text.visible`, kept
-here because the CLI must not import Textual.)
+neither drive the terminal nor hide what it is (one implementation, `idconsole.untrusted`, shared with
+the TUI; re-exported here for the headless commands).
 """
 
 from __future__ import annotations
@@ -12,34 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from idconsole.api.models import MappedUser, MixpanelProfile, UserMappings, UserProfile
-
-# controls (C0/C1, ESC, DEL), format chars (zero-width, bidi overrides), line/paragraph separators,
-# surrogates, private use, unassigned
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def visible(text: object, *, limit: int | None = None) -> str:
-    """`text` as a plain one-line string with every invisible or terminal-driving character escaped
-    (ESC → `\\x1b`, newline → `\\x0a`, U+202E → `\\u202e`). Everything else is shown literally."""
-    raw = text if isinstance(text, str) else str(text)
-    out = "".join(_escape(c) if unicodedata.category(c) in _ESCAPED_CATEGORIES else c for c in raw)
-    if limit is not None and len(out) > limit:
-        out = out[: max(limit - 1, 0)] + "…"
-    return out
+from idconsole.untrusted import visible
 
 
 def write(text: str, file: IO[str] | None = None) -> None:
