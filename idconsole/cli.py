@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
@@ -28,7 +29,7 @@ HANDLERS = {
 def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     # Subcommands repeat the global flags so they work in either position; their copies default to
     # SUPPRESS so `idconsole --profile x lookup a` keeps the value given before the subcommand.
-    default = {} if top else {"default": argparse.SUPPRESS}
+    default: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
     parser.add_argument("--demo", action="store_true", help="use the embedded sandbox with demo data", **default)
     parser.add_argument("--profile", metavar="NAME", help="connection profile (default: the IDCONSOLE_* env)",
                         **default)

@@ -37,3 +37,22 @@ async def test_no_staged_or_journal_without_a_connection():
         await pilot.press("f2")
         await settle(pilot, app)
         assert not isinstance(app.screen, StagedScreen)
+
+
+async def test_enter_on_a_staged_row_edits_it(demo_workspace):
+    from idconsole.changes import Change
+    from idconsole.tui.screens.stage_dialog import StageChangeDialog
+
+    demo_workspace.staged.add(Change.map("phone-user-0001", "hank@globex.net"))
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("f2")
+        await settle(pilot, app)
+        staged = app.screen
+        assert isinstance(staged, StagedScreen)
+        staged.query_one("DataTable").focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog) and dialog.kind == "map"

@@ -86,7 +86,7 @@ async def test_hostile_children_are_shown_literally(hostile_workspace):
     app = make_app(hostile_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, PARENT)
-        tree = screen.tree
+        tree = screen.identity_tree
         shown = [n.data.user_id for n in tree.iter_nodes() if n.data is not None and n.data.kind == g.USER]
         assert set(HOSTILE) <= set(shown)
         text = screen_text(app)
@@ -110,7 +110,7 @@ async def test_each_hostile_id_looked_up_selected_copied_and_profiled(hostile_wo
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, hostile)
         assert screen.resolved_user == hostile
-        tree = screen.tree
+        tree = screen.identity_tree
         # the side panel has the full id, escaped
         details = str(screen.query_one("#node-details-body").render())
         if hostile == LONG:
@@ -177,7 +177,7 @@ async def test_hostile_recent_lookups_and_notifications(hostile_workspace):
     async with app.run_test(size=TUI_SIZE) as pilot:
         for hostile in (MARKUP[1], ANSI, LONG):
             screen = await lookup(pilot, app, hostile)
-        screen.tree.move_cursor(screen.tree.root)
+        screen.identity_tree.move_cursor(screen.identity_tree.root)
         await pilot.press("c")
         await pilot.pause()
         assert all(markup is False for _, markup in seen)
@@ -201,7 +201,7 @@ async def test_junk_ids_are_flagged(demo_workspace):
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, "null")
         assert screen.resolved_user == "null"
-        assert "⚠ junk id" in screen.tree.root.label.plain
+        assert "⚠ junk id" in screen.identity_tree.root.label.plain
         assert "Junk id" in str(screen.query_one("#node-details-body").render())
 
 

@@ -109,7 +109,7 @@ async def test_story_user_tree_shows_what_it_maps_into(demo_workspace):
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, demo.STORY_USER)
-        tree = screen.tree
+        tree = screen.identity_tree
         root = tree.root.data
         assert root.user_id == demo.STORY_USER and root.role == g.ROOT and root.amplitude_id is not None
         shown = labels(tree)
@@ -130,7 +130,7 @@ async def test_expanding_a_node_loads_its_children_lazily(demo_workspace):
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, "top-444")
-        tree = screen.tree
+        tree = screen.identity_tree
         middle = nodes(tree, g.USER, "middle-222")[0]
         assert middle.data.role == g.FROM and not middle.data.loaded
         assert list(middle.children) == []  # nothing fetched for it yet
@@ -159,11 +159,11 @@ async def test_chain_is_marked(demo_workspace):
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, demo.CHAIN[0])
-        shown = labels(screen.tree)
+        shown = labels(screen.identity_tree)
         group = next(s for s in shown if s.startswith("maps into: "))
         assert "maps into: → " + " → ".join(demo.CHAIN[1:]) in group and "⚠ chain" in group
         assert " → ".join(demo.CHAIN) in status(screen)
-        assert [n.data.user_id for n in nodes(screen.tree, g.USER) if n.data.role == g.CHAIN] == list(demo.CHAIN[1:])
+        assert [n.data.user_id for n in nodes(screen.identity_tree, g.USER) if n.data.role == g.CHAIN] == list(demo.CHAIN[1:])
         assert "maps into a chain" in status(screen)
         assert "resolves nothing transitively" in details(screen)
 
@@ -172,7 +172,7 @@ async def test_cycle_is_marked_and_never_followed(demo_workspace):
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, demo.CYCLE[0])
-        tree = screen.tree
+        tree = screen.identity_tree
         markers = nodes(tree, g.CYCLE)
         assert markers, labels(tree)
         assert any("↻ cycle: " + demo.CYCLE[0] + " already shown above" == m.label.plain for m in markers)
@@ -199,7 +199,7 @@ async def test_ten_thousand_children_page_and_show_more(demo_workspace):
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, parent)
-        tree = screen.tree
+        tree = screen.identity_tree
         group = next(n for n in tree.root.children if n.data.title == "mapped from")
         assert group.data.count == 10_000
         assert len(group.children) == g.PAGE_SIZE + 1
@@ -254,7 +254,7 @@ async def test_unknown_user_gives_a_clear_message(demo_workspace):
         screen = await lookup(pilot, app, "nobody-at-all-42")
         assert "Unknown user" in status(screen) and "nobody-at-all-42" in status(screen)
         assert "Unknown user" in notes.text()
-        assert labels(screen.tree) == ["Nothing found."]
+        assert labels(screen.identity_tree) == ["Nothing found."]
         # still usable
         screen = await lookup(pilot, app, demo.STORY_USER)
         assert screen.resolved_user == demo.STORY_USER
@@ -284,7 +284,7 @@ async def test_bad_credentials_give_a_clear_message_and_the_screen_stays_usable(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is lookup_screen and app.is_running
-        assert "Lookup failed" in labels(lookup_screen.tree)[0]
+        assert "Lookup failed" in labels(lookup_screen.identity_tree)[0]
 
 
 async def test_auth_error_reaches_the_router(demo_workspace, monkeypatch):
@@ -324,7 +324,7 @@ async def test_throttled_mappings_give_a_clear_message(demo_workspace):
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, demo.STORY_USER)
         assert "Lookup failed" in status(screen) and "429" in status(screen)
-        assert app.is_running and not screen.tree.loading
+        assert app.is_running and not screen.identity_tree.loading
 
 
 async def test_copy_puts_the_id_on_the_clipboard_and_confirms(demo_workspace):
@@ -332,8 +332,8 @@ async def test_copy_puts_the_id_on_the_clipboard_and_confirms(demo_workspace):
     async with app.run_test(size=TUI_SIZE) as pilot:
         notes = Notes(app)
         screen = await lookup(pilot, app, demo.STORY_USER)
-        step = nodes(screen.tree, g.USER, demo.STORY_PHONE_USER)[0]
-        screen.tree.move_cursor(step)
+        step = nodes(screen.identity_tree, g.USER, demo.STORY_PHONE_USER)[0]
+        screen.identity_tree.move_cursor(step)
         await pilot.press("c")
         assert app.clipboard == demo.STORY_PHONE_USER
         assert any(n["title"] == "Copied" and demo.STORY_PHONE_USER in n["message"] and n["markup"] is False
@@ -350,8 +350,8 @@ async def test_p_and_enter_open_the_profile_and_escape_comes_back(demo_workspace
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
-        step = nodes(screen.tree, g.USER, demo.STORY_PHONE_USER)[0]
-        screen.tree.move_cursor(step)
+        step = nodes(screen.identity_tree, g.USER, demo.STORY_PHONE_USER)[0]
+        screen.identity_tree.move_cursor(step)
         await pilot.press("enter")
         await settle(pilot, app)
         assert isinstance(app.screen, ProfileScreen) and app.screen.user_id == demo.STORY_PHONE_USER
@@ -439,16 +439,16 @@ async def test_a_new_lookup_while_a_node_is_loading_drops_the_old_expansion(demo
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await lookup(pilot, app, demo.STORY_PHONE_USER)
         monkeypatch.setattr(demo_workspace.client.amplitude, "get_mappings", gated)
-        hank = nodes(screen.tree, g.USER, demo.STORY_USER)[0]
-        screen.tree.move_cursor(hank)
+        hank = nodes(screen.identity_tree, g.USER, demo.STORY_USER)[0]
+        screen.identity_tree.move_cursor(hank)
         await pilot.press("right")  # its mappings are now held back
         await pilot.pause()
-        assert blocked == [demo.STORY_USER] and screen.tree.loading
+        assert blocked == [demo.STORY_USER] and screen.identity_tree.loading
         screen = await lookup(pilot, app, demo.CHAIN[0])  # replaces the tree, cancels the expansion
         gate.set()
         await settle(pilot, app)
-        assert screen.resolved_user == demo.CHAIN[0] and not screen.tree.loading
-        assert not nodes(screen.tree, g.USER, demo.STORY_USER)
+        assert screen.resolved_user == demo.CHAIN[0] and not screen.identity_tree.loading
+        assert not nodes(screen.identity_tree, g.USER, demo.STORY_USER)
         assert app.is_running
 
 

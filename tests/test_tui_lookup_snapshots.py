@@ -32,7 +32,7 @@ def look_up(query: str, *, expand: str | None = None):
         await pilot.press("enter")
         await settle(pilot, app)
         if expand is not None:
-            tree = app.screen.tree
+            tree = app.screen.identity_tree
             node = next(n for n in tree.iter_nodes()
                         if n.data is not None and n.data.kind == g.USER and n.data.user_id == expand)
             tree.move_cursor(node)

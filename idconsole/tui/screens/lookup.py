@@ -130,7 +130,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         return getattr(self.app, "workspace", None)
 
     @property
-    def tree(self) -> IdentityTree:
+    def identity_tree(self) -> IdentityTree:
         return self.query_one("#identity-tree", IdentityTree)
 
     def on_mount(self) -> None:
@@ -138,7 +138,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         profile = ws.connection.name if ws is not None else "default"
         self.recent = RecentLookups(profile)
         self.query_one("#lookup-matches", OptionList).display = False
-        self.tree.show_message("No lookup yet – type an id above and press Enter.")
+        self.identity_tree.show_message("No lookup yet – type an id above and press Enter.")
         # the budget lives on the client (httpx): read it after the first frame is drawn
         self.call_after_refresh(self._update_budget)
         self.query_one("#lookup-input", Input).focus()
@@ -217,7 +217,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
 
     @work(group="lookup", exclusive=True, exit_on_error=False)
     async def run_lookup(self, query: str, *, search: bool = True, note: Content | None = None) -> None:
-        tree = self.tree
+        tree = self.identity_tree
         amplitude = self.workspace.client.amplitude
         self.set_status(Content.assemble(("Looking up ", "dim"), literal(query, limit=80), ("…", "dim")))
         tree.loading = True
@@ -269,7 +269,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             return query, exact[0].amplitude_id, Content("")
         named = [m for m in matches if m.user_id]
         if not matches:
-            self.tree.show_message("Nothing found.")
+            self.identity_tree.show_message("Nothing found.")
             self.query_one(NodeDetails).show(None)
             self.set_status(
                 Content.assemble(
@@ -285,7 +285,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             return None
         if not named:
             match = matches[0]
-            self.tree.show_message("Anonymous user: no user id, so no mappings.")
+            self.identity_tree.show_message("Anonymous user: no user id, so no mappings.")
             self.set_status(
                 Content.assemble(
                     literal(query, limit=60),
@@ -340,7 +340,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             for i, m in enumerate(matches)
         )
         options.display = True
-        self.tree.show_message("Several users match – choose one above.")
+        self.identity_tree.show_message("Several users match – choose one above.")
         self.set_status(
             Content.assemble(f"{len(matches)} users match ", literal(query, limit=60),
                              f" ({how}) – choose one and press Enter.")
@@ -369,7 +369,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         self.query_one(NodeDetails).show(event.node.data)
 
     def on_identity_tree_node_loaded(self, event: IdentityTree.NodeLoaded) -> None:
-        if self.tree.cursor_node is event.tree_node:
+        if self.identity_tree.cursor_node is event.tree_node:
             self.query_one(NodeDetails).show(event.tree_node.data)
 
     def on_identity_tree_open_profile(self, event: IdentityTree.OpenProfile) -> None:
@@ -377,7 +377,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         self._open(event.node.user_id, "amplitude" if "amplitude" in vendors else "mixpanel")
 
     def selected_id(self) -> str | None:
-        node = self.tree.cursor_node
+        node = self.identity_tree.cursor_node
         data = node.data if node is not None else None
         if data is None or data.kind not in (g.USER, g.CYCLE):
             return None

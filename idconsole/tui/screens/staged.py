@@ -209,9 +209,9 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
             self.query_one("#staged-note", Static).update(literal(self._selected_note()))
         self.refresh_bindings()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.run_action("edit")
+        await self.run_action("edit")
 
     # -- actions -----------------------------------------------------------------------------
 

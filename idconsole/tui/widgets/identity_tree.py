@@ -27,6 +27,7 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 from idconsole.api.models import UserMappings
 from idconsole.tui import identity_graph as g
 from idconsole.tui.text import visible
+from idconsole.tui.widgets.status_bar import StatusBar
 
 #: longest id shown in a tree label (the side panel has the full id)
 LABEL_ID_LIMIT = 48
@@ -226,9 +227,8 @@ class IdentityTree(Tree[g.IdNode]):
             return
         finally:
             self.loading = False
-            status = self.screen.query("StatusBar")
-            if status:
-                status.first().refresh_status()  # budgets changed: show them now
+            for status in self.screen.query(StatusBar):
+                status.refresh_status()  # budgets changed: show them now
         self._populate(tree_node, answer.get(data.user_id) or UserMappings(data.user_id))
 
     def show_more(self, more_node: IdTreeNode) -> list[IdTreeNode]:
