@@ -2,26 +2,13 @@
 
 Messages say what happened and what to do next. They are built from our own words plus
 server text that has been truncated; they never contain a secret (the transport strips
-credentials before any text reaches an error).
+credentials before any text reaches an error). The base, `IdConsoleError`, is defined once in the lowest
+layer (`idconsole.config.errors`, so config errors share it) and re-exported here.
 """
 
 from __future__ import annotations
 
-
-class IdConsoleError(Exception):
-    """Base of every error idconsole raises on purpose."""
-
-    exit_code = 1
-    #: a short, stable name for JSON output and the journal
-    kind = "error"
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+from idconsole.config.errors import IdConsoleError as IdConsoleError  # re-exported: its one definition
 
 
 class BadInput(IdConsoleError):

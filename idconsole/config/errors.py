@@ -1,19 +1,21 @@
-"""Errors of the config layer.
+"""The base of every error idconsole raises on purpose, and the errors of the config layer.
 
-`config` is the lowest layer (import-linter: "Layers point down"), so it cannot import
-`idconsole.api.errors`. A `ConfigError` carries the same contract as `BadInput` (exit code 2,
-kind "bad_input", a message plus a hint) and the faces turn it into `BadInput`
-(`idconsole.headless.open_workspace.config_errors_as_bad_input`). Messages never hold a secret.
+`config` is the lowest layer (import-linter: "Layers point down"), so the base `IdConsoleError` lives
+here and `idconsole.api.errors` re-exports it (`from idconsole.api.errors import IdConsoleError` keeps
+working). A `ConfigError` is an `IdConsoleError` with the same contract as `BadInput` (exit code 2,
+kind "bad_input", a message plus a hint), so every place that reports an `IdConsoleError` reports it
+too. Messages never hold a secret.
 """
 
 from __future__ import annotations
 
 
-class ConfigError(Exception):
-    """A profile, the profiles file or a secret is missing or wrong. Exit code 2 on the CLI."""
+class IdConsoleError(Exception):
+    """Base of every error idconsole raises on purpose."""
 
-    exit_code = 2
-    kind = "bad_input"
+    exit_code = 1
+    #: a short, stable name for JSON output and the journal
+    kind = "error"
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -22,6 +24,13 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
+
+
+class ConfigError(IdConsoleError):
+    """A profile, the profiles file or a secret is missing or wrong. Exit code 2 on the CLI."""
+
+    exit_code = 2
+    kind = "bad_input"
 
 
 class ProfileNotFound(ConfigError):

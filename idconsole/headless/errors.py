@@ -7,13 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from idconsole.api.errors import IdConsoleError
-from idconsole.config.errors import ConfigError
 
 
 def run_reporting_errors(handler: Callable[[Any], int], ns: Any) -> int:
     try:
         return handler(ns)
-    except (IdConsoleError, ConfigError) as exc:
+    except IdConsoleError as exc:  # config errors too (ConfigError is one: exit 2)
         print(f"idconsole: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -6,30 +6,20 @@
     async def _lookup(ws: Workspace, ns) -> int:
         ...
 
-Config problems (no profile, a missing secret, a malformed profiles.toml) become BadInput (exit 2).
+Config problems (no profile, a missing secret, a malformed profiles.toml) raise ConfigError, an
+IdConsoleError with exit code 2 like BadInput.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from idconsole.api.errors import BadInput
-from idconsole.config.errors import ConfigError
 from idconsole.config.resolve import resolve_connection
 from idconsole.headless.output import configure_logging
 from idconsole.workspace import Workspace
-
-
-@contextmanager
-def config_errors_as_bad_input() -> Iterator[None]:
-    """Config errors (the lowest layer cannot import api.errors) as the CLI's BadInput (exit 2)."""
-    try:
-        yield
-    except ConfigError as exc:
-        raise BadInput(exc.message, hint=exc.hint) from None
 
 
 def open_workspace(ns: Any) -> Workspace:
@@ -41,8 +31,7 @@ def open_workspace(ns: Any) -> Workspace:
         if profile:
             raise BadInput("--demo and --profile cannot be used together.", hint="Pick one.")
         return Workspace.demo(readonly=readonly)
-    with config_errors_as_bad_input():
-        connection = resolve_connection(profile)
+    connection = resolve_connection(profile)
     return Workspace.open(connection, readonly=readonly)
 
 

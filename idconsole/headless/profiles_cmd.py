@@ -36,7 +36,6 @@ from idconsole.config.resolve import (
     secret_sources,
 )
 from idconsole.config.secret import Secret
-from idconsole.headless.open_workspace import config_errors_as_bad_input
 from idconsole.headless.output import configure_logging, note, visible, write
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
@@ -46,8 +45,7 @@ TEST_ID = "idconsole-connection-test"
 
 def run(ns: Any) -> int:
     action = {"list": _list, "add": _add, "remove": _remove, "test": _test}[ns.profiles_command]
-    with config_errors_as_bad_input():
-        return action(ns)
+    return action(ns)  # a ConfigError is an IdConsoleError: the CLI reports it with exit code 2
 
 
 # --- list -----------------------------------------------------------------------------------------
