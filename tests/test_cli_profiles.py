@@ -101,6 +101,17 @@ def test_test_ok_rejected_unreachable(sandbox_clean):
     assert "unreachable" in down.stdout
 
 
+def test_test_a_token_only_mixpanel_profile_says_it_cannot_be_checked(sandbox_clean):
+    env = sandbox_env(sandbox_clean, IDCONSOLE_MIXPANEL_SA_USERNAME=None, IDCONSOLE_MIXPANEL_SA_SECRET=None,
+                      IDCONSOLE_MIXPANEL_PROJECT_ID=None)
+    result = run_cli("profiles", "test", "env", env=env)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "amplitude ok" in out
+    assert "mixpanel token only: cannot be checked without a service account or API secret" in out
+    assert "mixpanel ok" not in out and "not usable" not in out
+
+
 def test_test_the_env_profile(sandbox_clean):
     result = run_cli("profiles", "test", "env", env=amplitude_env(sandbox_clean))
     assert result.returncode == 0, result.stdout + result.stderr

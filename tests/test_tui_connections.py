@@ -304,6 +304,20 @@ async def test_test_reports_accepted_credentials(tui_env):
         assert app.notifications[-1].title == "Test passed"
 
 
+async def test_test_says_a_token_only_mixpanel_profile_cannot_be_checked(tui_env):
+    add_profile("mp", vendors=("mixpanel",), secret_values={"mixpanel_token": SANDBOX_SECRETS["mixpanel_token"]})
+    app = make_app(transport=sandbox_transport())
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.pause()
+        await select_row(pilot, app, "mp")
+        await pilot.press("t")
+        await settle(pilot, app)
+        text = " ".join(details(app).split())
+        assert ("✓ Credentials accepted: Mixpanel (token only: cannot be checked without a service account "
+                "or API secret)") in text
+        assert app.notifications[-1].title == "Test passed"
+
+
 async def test_test_reports_rejected_credentials_clearly(tui_env):
     add_profile("acme", secret_values={"amplitude_api_key": "wrong", "amplitude_secret_key": "wrong"})
     app = make_app(transport=sandbox_transport())

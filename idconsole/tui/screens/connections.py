@@ -39,8 +39,8 @@ from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.status_bar import StatusBar
 
 DEMO = "demo"
-#: the id the connection test looks up: a read that changes nothing and matches no one
-PROBE_ID = "idconsole-connection-test"
+#: how the connection test names each vendor in its result
+VENDOR_LABELS = {"amplitude": "Amplitude", "mixpanel": "Mixpanel"}
 NOT_SET = "not set"
 SOURCE_STYLES = {
     "keyring": "$success", "environment": "$accent", "session": "$warning", "missing": "bold $error", NOT_SET: "dim",
@@ -93,29 +93,21 @@ def secrets_summary(entry: Entry) -> Text:
 
 
 async def probe(connection: Any, *, transport: Any = None) -> str:
-    """One cheap read per vendor that changes nothing. Returns what was checked; raises the api error.
-
-    (No Textual here: the CLI's `profiles test` can call the same function.)"""
+    """One cheap read per vendor that changes nothing (`idconsole.api.probe.check_vendor`, shared with
+    `idconsole profiles test`). Returns what was checked; raises the first vendor's api error."""
     from idconsole.api.client import ApiClient
-    from idconsole.api.errors import NotFound
+    from idconsole.api.probe import check_vendor
     from idconsole.api.transport import RetryPolicy
 
     checked = []
     # a test should answer quickly: one retry, not the five a real call gets
     async with ApiClient(connection, transport=transport, retry=RetryPolicy(attempts=2)) as client:
-        if connection.amplitude is not None:
-            await client.amplitude.get_mappings([PROBE_ID])
-            checked.append("Amplitude")
-        mp = connection.mixpanel
-        if mp is not None:
-            if mp.api_secret or mp.sa_secret:
-                try:
-                    await client.mixpanel.profile(PROBE_ID)
-                except NotFound:
-                    pass  # the credentials were accepted; nobody has this id
-                checked.append("Mixpanel")
-            else:
-                checked.append("Mixpanel (token only: nothing to check without sending data)")
+        for vendor in connection.vendors:
+            result = await check_vendor(client, vendor)
+            if result.error is not None:
+                raise result.error
+            label = VENDOR_LABELS[vendor]
+            checked.append(f"{label} ({result.note})" if result.note else label)
     return ", ".join(checked)
 
 
