@@ -38,6 +38,7 @@ from idconsole.sandbox.web import (
     js,
     parse_json,
     read_body,
+    read_form,
     sandbox,
     set_items,
     text,
@@ -94,15 +95,23 @@ def apply_mappings(sb: Any, batch: list[tuple[str, str | None]]) -> None:
             sb.state.counters["mappings"] += 1
 
 
-async def usermap(request: Request) -> Response:
-    sb = sandbox(request)
+async def keyed_form(request: Request, *, invalid_key: str) -> dict[str, list[str]] | Response:
+    """The form of a 1 MB `api_key` endpoint (`/usermap`, `/identify`): its fields, or the 413 / 401
+    answer (`invalid_key` is the endpoint's own 401 text)."""
     try:
-        body = await read_body(request, MB)
+        fields = await read_form(request, MB)
     except TooLarge:
         return text("Request entity too large: at most 1 MB per request", 413)
-    fields = form_fields(request, body)
-    if first(fields, "api_key") != sb.config.api_key:
-        return text("Invalid API key", 401)
+    if first(fields, "api_key") != sandbox(request).config.api_key:
+        return text(invalid_key, 401)
+    return fields
+
+
+async def usermap(request: Request) -> Response:
+    sb = sandbox(request)
+    fields = await keyed_form(request, invalid_key="Invalid API key")
+    if isinstance(fields, Response):
+        return fields
     raw = first(fields, "mapping")
     if raw is None or not raw.strip():
         return text("missing mapping", 400)
@@ -289,13 +298,9 @@ def recommendation(user: Any, rec_id: str, rec_type: str, limit: int | None) -> 
 
 async def identify(request: Request) -> Response:
     sb = sandbox(request)
-    try:
-        body = await read_body(request, MB)
-    except TooLarge:
-        return text("Request entity too large: at most 1 MB per request", 413)
-    fields = form_fields(request, body)
-    if first(fields, "api_key") != sb.config.api_key:
-        return text("invalid_api_key", 401)
+    fields = await keyed_form(request, invalid_key="invalid_api_key")
+    if isinstance(fields, Response):
+        return fields
     raw = first(fields, "identification")
     try:
         parsed = parse_json(raw) if raw else None

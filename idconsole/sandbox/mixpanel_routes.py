@@ -36,6 +36,7 @@ from idconsole.sandbox.web import (
     js,
     parse_json,
     read_body,
+    read_form,
     sandbox,
     set_items,
     text,
@@ -74,10 +75,9 @@ def _events(parsed: Any) -> list[Any] | None:
 async def track(request: Request) -> Response:
     sb = sandbox(request)
     try:
-        body = await read_body(request, MAX_BODY)
+        fields = await read_form(request, MAX_BODY)
     except TooLarge:
         return text("Request entity too large: at most 10 MB per request", 413)
-    fields = form_fields(request, body)
     verbose = is_true(first(fields, "verbose"))
 
     def answer(error: str | None) -> Response:

@@ -52,6 +52,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return body
 
 
+async def read_form(request: Request, limit: int) -> dict[str, list[str]]:
+    """`form_fields` of the body read with `read_body` (raises TooLarge over `limit` bytes)."""
+    return form_fields(request, await read_body(request, limit))
+
+
 def form_fields(request: Request, body: bytes) -> dict[str, list[str]]:
     """Query parameters, then urlencoded body fields (a body field wins over a query one of the same name)."""
     fields: dict[str, list[str]] = {}
