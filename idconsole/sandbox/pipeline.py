@@ -28,6 +28,15 @@ async def drop_connection(send: Any) -> None:
     await asyncio.sleep(0)
 
 
+async def drain(receive: Any) -> None:
+    """Read the rest of the request. Closing a socket whose request body is still arriving makes the
+    kernel answer the late bytes with a reset (the client sees ECONNRESET, not a clean disconnect)."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+
+
 async def send_fault(send: Any, fault: Fault) -> None:
     body = fault.body.encode("utf-8")
     headers = [(b"content-type", f"{fault.content_type}; charset=utf-8".encode("latin-1"))]
@@ -73,6 +82,8 @@ async def handle(app: Any, sandbox: Any, scope: dict[str, Any], receive: Any, se
         return
     if fault.after_apply:
         await app(scope, counting_receive, swallow)
+    else:
+        await drain(counting_receive)
     if fault.delay_ms:
         await asyncio.sleep(fault.delay_ms / 1000)
     log(None if fault.reset else fault.status, fault)
