@@ -29,6 +29,7 @@ from idconsole.tui.text import visible
 
 if TYPE_CHECKING:
     from textual.app import App
+from textual.notifications import SeverityLevel
 
 #: longest error text shown; server bodies are already shortened by the api layer
 MESSAGE_LIMIT = 600
@@ -40,7 +41,7 @@ class ErrorReport:
 
     title: str
     message: str
-    severity: str = "error"
+    severity: SeverityLevel = "error"
     #: open a modal that must be dismissed instead of a transient notification
     modal: bool = False
 

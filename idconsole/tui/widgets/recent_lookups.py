@@ -59,7 +59,8 @@ class RecentLookups:
 
     def _save(self) -> None:
         data = self._read_all()
-        profiles = data.get("profiles") if isinstance(data.get("profiles"), dict) else {}
+        found = data.get("profiles")
+        profiles: dict[str, Any] = found if isinstance(found, dict) else {}
         profiles[self.profile] = self.items
         data = {"version": 1, "profiles": profiles}
         try:
