@@ -466,3 +466,38 @@ async def test_offline_gives_a_clear_message(demo_workspace, monkeypatch):
         assert "Lookup failed" in status(screen) and "connection refused" in status(screen)
         assert any("Service unreachable" in n.get("title", "") and n.get("markup") is False for n in notes.items)
         assert app.focused is not None and app.is_running
+
+
+async def test_the_tree_is_drawn_again_after_a_submit(demo_workspace):
+    from idconsole.changes import Change, apply, build_plan
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await lookup(pilot, app, demo.STORY_USER)
+        assert any(s.startswith("maps into: ") for s in labels(screen.identity_tree))
+        # the fix is submitted from another screen (here: straight through the engine)
+        await pilot.press("f2")
+        await settle(pilot, app)
+        demo_workspace.staged.add(Change.unmap(demo.STORY_USER))
+        plan = await build_plan(demo_workspace)
+        report = await apply(demo_workspace, plan, acknowledge_warnings=True, allow_irreversible=False)
+        assert report.exit_code == 0
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is screen
+        assert not any(s.startswith("maps into: ") for s in labels(screen.identity_tree))
+        assert "Refreshed after a submit" in status(screen)
+        # coming back without a submit does not spend another lookup
+        before = await mapping_requests(demo_workspace)
+        await pilot.press("f2")
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert await mapping_requests(demo_workspace) == before
+
+
+async def mapping_requests(ws: Workspace) -> int:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ws.sandbox_app),
+                                 base_url=ws.connection.base_url) as client:
+        log = (await client.get("/_sandbox/requests")).json()
+    return sum(1 for entry in log if entry["path"] == "/api/2/usermap")

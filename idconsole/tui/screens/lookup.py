@@ -101,6 +101,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         #: what the last lookup showed: (query, resolved user id) — tests and the palette read it
         self.last_query: str = ""
         self.resolved_user: str | None = None
+        self._drawn_at_journal = 0
         self._matches: tuple[SearchMatch, ...] = ()
         self._match_query = ""
 
@@ -255,6 +256,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         root, children = g.root_nodes(user_id, mappings, chain, learned, amplitude_id=amplitude_id)
         tree.show_lookup(root, children)
         self.resolved_user = user_id
+        self._drawn_at_journal = self._journal_size()
         self._remember(query)
         summary = self._summary(user_id, mappings, chain)
         self.set_status(Content.assemble(note, "  ", summary) if note is not None and note.plain else summary)
@@ -443,6 +445,17 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
 
     def on_screen_resume(self) -> None:
         self._refresh_status()
+        # a submit since the tree was drawn changed what it shows: draw it again from the server
+        if self.resolved_user is not None and self._journal_size() != self._drawn_at_journal:
+            self.run_lookup(self.resolved_user, search=False,
+                            note=Content("Refreshed after a submit.").stylize("dim italic"))
+
+    def _journal_size(self) -> int:
+        """The journal only grows (append-only): its size tells whether anything was submitted."""
+        try:
+            return self.workspace.journal.path.stat().st_size
+        except (AttributeError, OSError):
+            return 0
 
     def _refresh_status(self) -> None:
         """Budgets changed: show them now (not at the status bar's next tick)."""
