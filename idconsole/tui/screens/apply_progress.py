@@ -42,6 +42,30 @@ RESULT_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("Verification", {"ratio": 3}),
 )
 
+def results_table(rows: Any, *, max_rows: int, limits: tuple[int, int, int, int], coloured: bool) -> Table:
+    """The per-change table of a submit (results screen) or of a journal entry (journal screen).
+
+    `limits`: longest user / detail / outcome / verification text; `coloured` styles outcomes and
+    verifications by how they went."""
+    subject, detail, outcome, verification = limits
+    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
+    for column, options in RESULT_COLUMNS:
+        table.add_column(column, overflow="ellipsis", no_wrap=True, **options)
+    for row in rows[:max_rows]:
+        table.add_row(
+            sa.cell(row.op, style="bold red" if row.irreversible else ""),
+            sa.cell(row.subject, limit=subject),
+            sa.cell(row.detail, limit=detail),
+            sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=outcome,
+                    style=_style(OUTCOME_STYLES, row.outcome) if coloured else ""),
+            sa.cell(row.verification or "—", limit=verification,
+                    style=_style(VERIFY_STYLES, row.verification) if coloured else ""),
+        )
+    if len(rows) > max_rows:
+        table.add_row(Text(f"… and {len(rows) - max_rows:,} more", style="dim"), "", "", "", "")
+    return table
+
+
 STOP_TITLES = {"auth": "credentials rejected", "unavailable": "service unreachable", "throttled": "throttled",
                "error": "unexpected error"}
 
@@ -244,20 +268,7 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
                 "acknowledged.", "dim"))
         self.query_one("#apply-counts", Static).update(Content("\n").join(lines))
         self.query_one("#apply-outcome", Static).update(literal(f"Journal entry {view.journal_id}"))
-        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
-        for column, options in RESULT_COLUMNS:
-            table.add_column(column, overflow="ellipsis", no_wrap=True, **options)
-        for row in view.rows[:MAX_ROWS]:
-            table.add_row(
-                sa.cell(row.op, style="bold red" if row.irreversible else ""),
-                sa.cell(row.subject, limit=36),
-                sa.cell(row.detail, limit=40),
-                sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=60,
-                        style=_style(OUTCOME_STYLES, row.outcome)),
-                sa.cell(row.verification or "—", limit=40, style=_style(VERIFY_STYLES, row.verification)),
-            )
-        if len(view.rows) > MAX_ROWS:
-            table.add_row(Text(f"… and {len(view.rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
+        table = results_table(view.rows, max_rows=MAX_ROWS, limits=(36, 40, 60, 40), coloured=True)
         self.query_one("#apply-table", Static).update(table)
         self.set_class(bool(view.stopped and view.stopped != "cancelled") or bool(view.failed), "-failed")
         self._finish_ui()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -153,21 +152,9 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             return
         view = sa.journal_entry_view(entry)
         title.update(literal(f"Entry {view.id} · {view.when} · {view.outcome}"))
-        from idconsole.tui.screens.apply_progress import RESULT_COLUMNS
+        from idconsole.tui.screens.apply_progress import results_table
 
-        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
-        for column, options in RESULT_COLUMNS:
-            table.add_column(column, overflow="ellipsis", no_wrap=True, **options)
-        for row in view.rows[:MAX_DETAIL_ROWS]:
-            table.add_row(
-                sa.cell(row.op, style="bold red" if row.irreversible else ""),
-                sa.cell(row.subject, limit=40),
-                sa.cell(row.detail, limit=50),
-                sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=50),
-                sa.cell(row.verification or "—"),
-            )
-        if len(view.rows) > MAX_DETAIL_ROWS:
-            table.add_row(Text(f"… and {len(view.rows) - MAX_DETAIL_ROWS:,} more", style="dim"), "", "", "", "")
+        table = results_table(view.rows, max_rows=MAX_DETAIL_ROWS, limits=(40, 50, 50, 80), coloured=False)
         parts: list[Any] = [table]
         if view.irreversible:
             parts.append(Text("\n⚠ This entry contains a Mixpanel merge: a merge cannot be undone.", style="bold red"))
