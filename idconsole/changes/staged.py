@@ -166,6 +166,14 @@ class StagedSet:
         self._read()
         self._notify()
 
+    def refresh(self) -> bool:
+        """Re-read the file if another process (a CLI call, a second console) changed it since this
+        object last read or wrote it. Returns True when it did (listeners have been notified)."""
+        if not self._disk_changed():
+            return False
+        self.reload()
+        return True
+
     def _stat(self) -> tuple[int, int, int] | None:
         try:
             st = self.path.stat()
