@@ -55,7 +55,7 @@ def mapping_of(doc, user_id):
 
 
 async def test_refusals_send_nothing(ws):
-    ws.staged.add(Change.map("user-aaaa", "user-aaaa"))  # self-map: blocking
+    ws.staged.add(Change("map", "user-aaaa", "user-aaaa"))  # self-map from an old file: blocking
     plan = await build_plan(ws)
     with pytest.raises(ApplyRefused, match="self_map"):
         await apply_plan(ws, plan, acknowledge_warnings=True, allow_irreversible=True)

@@ -67,7 +67,7 @@ def test_every_bad_row_is_reported_with_its_line(tmp_path):
         parse_csv_text(text, source="fix.csv")
     assert [line for line, _ in info.value.errors] == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     reasons = dict(info.value.errors)
-    assert "second id" in reasons[3]
+    assert "the global user id is required" in reasons[3]
     assert "global_user_id" in reasons[4]
     assert "unknown op" in reasons[5]
     assert "number" in reasons[6]

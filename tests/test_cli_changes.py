@@ -117,7 +117,13 @@ def test_blocking_problems_refuse_with_exit_2(sandbox_clean):
 def test_hostile_ids_are_printed_visibly(sandbox_clean):
     env = sandbox_env(sandbox_clean)
     hostile = "evil\x1b[31m-id\u202e"
-    assert run_cli("stage", "unmap", hostile, env=env).returncode == 0
+    refused = run_cli("stage", "unmap", hostile, env=env)  # an ESC in an id is refused where it is staged
+    assert refused.returncode == 2 and "\x1b" not in refused.stderr and "\\x1b" in refused.stderr
+    # ...but a staged file written before that rule may hold it: it is still shown visibly
+    from idconsole.changes import Change, StagedSet
+    from idconsole.config.paths import state_dir
+
+    StagedSet.load(state_dir("env") / "staged.json", "env").add(Change.from_json({"op": "unmap", "user_id": hostile}))
     listing = run_cli("stage", "list", env=env)
     assert "\x1b" not in listing.stdout and "\\x1b" in listing.stdout and "\\u202e" in listing.stdout
     plan = run_cli("plan", env=env)

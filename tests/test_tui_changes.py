@@ -406,7 +406,7 @@ async def test_stage_plan_confirm_apply_journal_undo(demo_workspace: Any) -> Non
 
 async def test_blocking_warning_disables_submit(demo_workspace: Any) -> None:
     ws = demo_workspace
-    ws.staged.add(Change.map("self-map-user@example.com", "self-map-user@example.com"[:]))  # invalid → blocking
+    ws.staged.add(Change("map", "self-map-user@example.com", "self-map-user@example.com"))  # as an old file may hold it: blocking
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
         app.push_screen(PlanScreen())

@@ -17,8 +17,10 @@ One row is one change:
 | `mp-merge`                           | first id       | second id      | —        | —                      |
 
 (`mp_identify` style and `$`-less / any-case operation names are accepted.) Values are text, except
-`add`, which needs a number. Ids are taken exactly as written (spaces included — the plan warns).
-Every bad row is reported with its line number and the reason; if there is any, nothing is staged.
+`add`, which needs a number. Ids are taken exactly as written (spaces included — the plan warns);
+ids that can never be right (blank, control characters, over 1024 characters, a map into itself) are
+refused with `validate.staging_refusal`'s sentence, the one every face gives. Every bad row is
+reported with its line number and the reason; if there is any, nothing is staged.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from idconsole.api.errors import BadInput
 from idconsole.changes import model
 from idconsole.changes.model import Change
-from idconsole.changes.validate import as_number, change_problems
+from idconsole.changes.validate import as_number, staging_refusal
 
 MAX_ROWS = 200_000
 MAPPING_OPS = {"map": model.MAP, "unmap": model.UNMAP}
@@ -117,8 +119,6 @@ def parse_row(row: list[str]) -> Change:
                 raise BadInput("unmap takes no global_user_id (it removes whatever the user is mapped to)")
             change = Change(model.UNMAP, user)
         else:
-            if not target:
-                raise BadInput(f"{op} needs the second id (column 3)")
             change = Change(kind, user, target)
     else:
         try:
@@ -148,9 +148,9 @@ def parse_row(row: list[str]) -> Change:
                     raise BadInput(f"add needs a number in column 5, not {value[:40]!r}")
             props = {key: v}
         change = Change(model.IDENTIFY, user, None, operation, props)
-    problems = change_problems(change)
-    if problems:
-        raise BadInput("; ".join(problems))
+    refusal = staging_refusal(change)  # the words the CLI's `stage` and the console's dialog use
+    if refusal:
+        raise BadInput(refusal)
     return change
 
 

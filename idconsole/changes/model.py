@@ -17,8 +17,9 @@ Kinds (`Change.op`) and their fields (`to_json()` keys besides `id` and `op`):
 | `mp_merge`    | mixpanel  | `distinct_ids` (exactly two)                  | POST /import `$merge` (irreversible)|
 
 Build changes with the named constructors (`Change.map(...)`, `Change.identify(...)`, ...): they
-validate (BadInput with a clear reason). `from_json` only checks the structure, so a hand-edited or
-older staged file still loads and the plan reports what is wrong with it (as a blocking problem).
+refuse what can never be sent (BadInput with `validate.staging_refusal`'s sentence: bad ids,
+self-maps). `from_json` only checks the structure, so a hand-edited or older staged file still loads
+and the plan reports what is wrong with it (as a blocking problem).
 """
 
 from __future__ import annotations
@@ -131,11 +132,11 @@ class Change:
         id: str | None = None,
     ) -> Change:
         change = cls(op, user_id, target_id, operation, properties or {}, id=id or new_change_id())
-        from idconsole.changes.validate import change_problems
+        from idconsole.changes.validate import staging_refusal  # validate imports this module
 
-        problems = change_problems(change)
-        if problems:
-            raise BadInput(problems[0])
+        refusal = staging_refusal(change)
+        if refusal:
+            raise BadInput(refusal)
         return change
 
     # --- what it is ------------------------------------------------------------------------------

@@ -1,8 +1,16 @@
 """Checks on single changes and ids, and the parsing of `KEY=VALUE` assignments.
 
-- `change_problems(change)`: what makes a change impossible to send (empty id, unmap with a global id,
-  $add of a non-number, ...). The named constructors raise BadInput with the first one; the plan
-  reports every one as *blocking*.
+- `staging_refusal(change)`: THE staging-time check every face uses (the CLI's `stage`, the CSV import,
+  the console's dialogs, through the named constructors or directly): None when the change may be
+  staged, else one sentence saying why not, the same words whichever face asked. It refuses every
+  `change_problems` plus self-maps (A into A).
+- `id_problem(value, name)`: why an id can never be right — empty or only whitespace, a control
+  character (NUL, newline, ESC, DEL, C1; also U+2028/U+2029 line breaks and lone surrogates, which no
+  wire format carries), longer than MAX_ID_LENGTH characters. The id is quoted through `visible()`, so
+  the sentence itself is safe to print anywhere.
+- `change_problems(change)`: what makes a change impossible to send (bad ids as above, unmap with a
+  global id, $add of a non-number, ...). The plan reports every one as *blocking*, so an old staged
+  file holding such an id still loads and is blocked, never sent.
 - `junk_id_reasons(id)`: why an id looks like a bug rather than a user (`null`, `undefined`, `0`, `-1`,
   shorter than 5 characters, leading/trailing whitespace). The plan reports them as *warnings*.
 - `parse_assignments(["k=v", "n:=3"], operation)`: `KEY=VALUE` keeps VALUE as text, `KEY:=JSON` parses
@@ -15,15 +23,34 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from idconsole.api.errors import BadInput
 from idconsole.changes import model
+from idconsole.untrusted import visible
 
 JUNK_IDS = frozenset({"null", "none", "nil", "undefined", "nan", "0", "-1", "[object object]", "(null)", "n/a"})
 MIN_ID_LENGTH = 5
+#: no vendor id is longer; a longer one is a pasted blob, not an id
+MAX_ID_LENGTH = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: control characters, line/paragraph separators, lone surrogates (undecodable command-line bytes)
+_NEVER_IN_AN_ID = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_WHAT_IT_IS = {"Cc": "a control character", "Cs": "an undecodable character"}
+#: how much of a refused id a sentence quotes
+_QUOTED = 80
+
+#: the names of a change's two ids, as the faces label them
+ID_NAMES = {
+    model.MAP: ("user id", "global user id"),
+    model.UNMAP: ("user id", "global user id"),
+    model.IDENTIFY: ("user id", ""),
+    model.MP_IDENTIFY: ("anonymous id", "identified id"),
+    model.MP_ALIAS: ("alias", "distinct id"),
+    model.MP_MERGE: ("first distinct id", "second distinct id"),
+}
 
 
 def junk_id_reasons(value: str) -> list[str]:
@@ -70,22 +97,65 @@ def as_number(value: Any) -> int | float | None:
     return None
 
 
+def quoted(value: str) -> str:
+    """An id inside a sentence: in double quotes, control characters escaped, cut when long."""
+    return '"' + visible(value, limit=_QUOTED) + '"'
+
+
+def id_problem(value: Any, name: str) -> str | None:
+    """Why `value` can never be a right id (`name` says which one: "user id", "alias"...); None when
+    it may be one. Looking like junk (`null`, too short) is not a problem here: that is a warning."""
+    if not isinstance(value, str):
+        return f"the {name} is not text"
+    if not value.strip():
+        return f"the {name} is required (it is empty or only whitespace)"
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in _NEVER_IN_AN_ID:
+            what = _WHAT_IT_IS.get(category, "a line break")
+            return f"the {name} {quoted(value)} contains {what} ({visible(ch)}), which no real id has"
+    if len(value) > MAX_ID_LENGTH:
+        return f"the {name} is {len(value):,} characters long; an id has at most {MAX_ID_LENGTH:,}"
+    return None
+
+
+def same_ids_problem(change: model.Change) -> str | None:
+    """A change that names one id twice: a map into itself, a merge or alias of an id with itself."""
+    if change.op not in ID_NAMES or change.target_id is None or change.user_id != change.target_id:
+        return None
+    if is_empty_id(change.user_id):
+        return None
+    shown = quoted(change.user_id)
+    if change.op == model.MAP:
+        return f"a user cannot be mapped into itself (the user id and the global user id are both {shown})"
+    if change.op == model.MP_MERGE:
+        return f"a merge needs two different ids (both are {shown})"
+    first, second = ID_NAMES[change.op]
+    return f"the {first} and the {second} must differ (both are {shown})"
+
+
+def staging_refusal(change: model.Change) -> str | None:
+    """THE staging-time check (every face, same words): None when `change` may be staged, else one
+    sentence saying why not. `change_problems` plus a map into itself."""
+    problems = change_problems(change)
+    if change.op == model.MAP and not problems:
+        self_map = same_ids_problem(change)
+        if self_map:
+            problems.append(self_map)
+    return "; ".join(problems) if problems else None
+
+
 def change_problems(change: model.Change) -> list[str]:
-    """Every reason this change cannot be sent as it is (empty when it can)."""
+    """Every reason this change cannot be sent as it is (empty when it can). A map into itself is left
+    to the plan (its own `self_map` problem); `staging_refusal` refuses it at staging time."""
     op = change.op
     problems: list[str] = []
     if op not in model.KINDS:
         return [f"unknown change kind {op!r}"]
-    names = {
-        model.MAP: ("user id", "global user id"),
-        model.UNMAP: ("user id", "global user id"),
-        model.IDENTIFY: ("user id", ""),
-        model.MP_IDENTIFY: ("anonymous id", "identified id"),
-        model.MP_ALIAS: ("alias", "distinct id"),
-        model.MP_MERGE: ("first distinct id", "second distinct id"),
-    }[op]
-    if is_empty_id(change.user_id):
-        problems.append(f"the {names[0]} is empty")
+    names = ID_NAMES[op]
+    first = id_problem(change.user_id, names[0])
+    if first:
+        problems.append(first)
     if op == model.UNMAP:
         if change.target_id is not None:
             problems.append(
@@ -96,12 +166,14 @@ def change_problems(change: model.Change) -> list[str]:
         if change.target_id is not None:
             problems.append("an identify has no second id")
         problems.extend(_identify_problems(change))
-    elif is_empty_id(change.target_id):
-        problems.append(f"the {names[1]} is empty")
-    if op == model.MP_MERGE and change.target_id is not None and change.user_id == change.target_id:
-        problems.append("a merge needs two different ids")
-    if op in (model.MP_IDENTIFY, model.MP_ALIAS) and change.user_id == change.target_id and change.target_id:
-        problems.append(f"the {names[0]} and the {names[1]} are the same")
+    else:
+        second = id_problem("" if change.target_id is None else change.target_id, names[1])
+        if second:
+            problems.append(second)
+    if op in (model.MP_MERGE, model.MP_IDENTIFY, model.MP_ALIAS):
+        same = same_ids_problem(change)
+        if same:
+            problems.append(same)
     return problems
 
 

@@ -188,16 +188,11 @@ Nothing is sent: the change joins the staged set, and you review the plan before
         self.query_one("#stage-error", Static).update(literal(message))
 
     def _validate(self, values: Mapping[str, str]) -> str:
-        spec = sa.OPS_BY_KIND[self.kind]
-        for field in spec.fields:
-            if field.name in values and not values[field.name] and field.name != "value":
-                return f"{field.label} is required."
-        if self.kind == "map" and values.get("user_id") == values.get("global_user_id"):
-            return "A user cannot be mapped into itself."
-        if self.kind == "mp_merge" and values.get("id_a") == values.get("id_b"):
-            return "A merge needs two different ids."
-        if self.kind == "mp_identify" and values.get("anon_id") == values.get("identified_id"):
-            return "The anonymous and identified ids must differ."
+        # ids (blank, control characters, too long, the same id twice) are the engine's to refuse, in
+        # the words the CLI and the CSV import use (changes.validate.staging_refusal, reached through
+        # change_from_form); only the property name is checked here
+        if self.kind == "identify" and "key" in values and not values["key"]:
+            return "Property is required."
         return ""
 
     def _stage(self) -> None:
