@@ -88,7 +88,7 @@ def engine_ready() -> bool:
     try:
         import idconsole.changes.plan  # noqa: F401
         import idconsole.changes.staged  # noqa: F401
-        import idconsole.changes.submit  # noqa: F401
+        import idconsole.changes.apply_run  # noqa: F401
     except ImportError:
         return False
     return True
@@ -99,7 +99,7 @@ async def _apply_with_engine(url: str, pairs: list[tuple[str, str]], state_dir: 
     from idconsole.changes.model import Change
     from idconsole.changes.plan import build_plan
     from idconsole.changes.progress import SENDING
-    from idconsole.changes.submit import apply
+    from idconsole.changes.apply_run import apply
     from idconsole.workspace import Workspace
 
     client, how = make_client(url)

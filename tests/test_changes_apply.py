@@ -17,7 +17,7 @@ from idconsole.changes import (
     resolve_unknown,
 )
 from idconsole.changes import apply as apply_plan
-from idconsole.changes.submit import ApplyLock
+from idconsole.changes.apply_lock import ApplyLock
 from idconsole.sandbox.config import DEMO_CREDENTIALS
 from idconsole.workspace import DEMO_BASE_URL
 

@@ -23,6 +23,7 @@ from idconsole.api.identify_rules import (
     IDENTIFY_MAX_GROUPS,
     IDENTIFY_OPERATIONS,
     NON_IDEMPOTENT_OPERATIONS,
+    identify_body,
     is_idempotent_identification,
     normalise_identification,
     validate_identification,
@@ -277,16 +278,13 @@ class AmplitudeApi:
         for item in items:
             validate_identification(item)
         risky = sorted({op for i in items for op in (i.get("user_properties") or {}) if op in NON_IDEMPOTENT_OPERATIONS})
-        try:
-            payload = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
-        except (TypeError, ValueError):
-            raise BadInput("The identification contains values that are not JSON.") from None
+        body = identify_body(items, self._key())
         reply = await self._transport.send(Call(
             "POST", self._hosts.identify + "/identify", "/identify",
             service="Amplitude identify",
             credential="the API key",
             auth_message="Amplitude rejected the API key",
-            data={"api_key": self._key(), "identification": payload},
+            data=body,
             idempotent=not risky,
             why_not_idempotent=f"it contains {', '.join(risky)} (applying it twice would double it)" if risky else "",
             throttle_first=IDENTIFY_THROTTLE_S,

@@ -3,6 +3,7 @@ would reject or silently drop is a BadInput with the precise reason instead."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from idconsole.api.errors import BadInput
@@ -45,6 +46,15 @@ def normalise_identification(identification: dict[str, Any]) -> dict[str, Any]:
             props["$clearAll"] = "-"
         out["user_properties"] = props
     return out
+
+
+def identify_body(identifications: list[dict[str, Any]], api_key: str) -> dict[str, str]:
+    """The form fields of one POST /identify (what is sent, and what a plan sizes)."""
+    try:
+        payload = json.dumps(identifications, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        raise BadInput("The identification contains values that are not JSON.") from None
+    return {"api_key": api_key, "identification": payload}
 
 
 def is_idempotent_identification(identification: dict[str, Any]) -> bool:

@@ -76,21 +76,21 @@ class MixpanelApi:
     async def create_identity(self, identified_id: str, anon_id: str) -> MixpanelResult:
         """$identify via /track (verbose=1). status 0 raises ServerRejected. Not retried once sent."""
         _need(identified_id=identified_id, anon_id=anon_id)
-        return await self._track("$identify", {"$identified_id": identified_id, "$anon_id": anon_id})
+        return await self._track(identify_event(identified_id, anon_id, self._token()))
 
     async def create_alias(self, alias: str, distinct_id: str) -> MixpanelResult:
         """$create_alias via /track (verbose=1): `alias` will resolve to `distinct_id`."""
         _need(alias=alias, distinct_id=distinct_id)
-        return await self._track("$create_alias", {"distinct_id": distinct_id, "alias": alias})
+        return await self._track(alias_event(alias, distinct_id, self._token()))
 
-    async def _track(self, event: str, properties: dict[str, Any]) -> MixpanelResult:
-        body = {"event": event, "properties": {**properties, "token": self._token()}}
+    async def _track(self, body: dict[str, Any]) -> MixpanelResult:
+        event = body["event"]
         reply = await self._transport.send(Call(
             "POST", self._hosts.mp_ingest + "/track", "/track",
             service="Mixpanel /track",
             credential="the project token",
             auth_message="Mixpanel rejected the project token",
-            data={"data": json.dumps(body, separators=(",", ":"), ensure_ascii=False), "verbose": "1"},
+            data=track_form(body),
             idempotent=False,
             why_not_idempotent=_NOT_IDEMPOTENT,
             budget=self._budget,
@@ -118,15 +118,14 @@ class MixpanelApi:
         if distinct_id_a == distinct_id_b:
             raise BadInput("A merge needs two different distinct ids.")
         headers, params, credential = self._auth()
-        event = [{"event": "$merge", "properties": {"$distinct_ids": [distinct_id_a, distinct_id_b],
-                                                     "token": self._token()}}]
+        events = merge_events(distinct_id_a, distinct_id_b, self._token())
         reply = await self._transport.send(Call(
             "POST", self._hosts.mp_ingest + "/import", "/import",
             service="Mixpanel /import",
             credential=credential,
             auth_message=f"Mixpanel rejected {credential}",
             params=[("strict", "1"), *params],
-            content=json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+            content=import_body(events),
             headers={**headers, "Content-Type": "application/json"},
             idempotent=False,
             why_not_idempotent="a merge is irreversible and is never sent twice blindly",
@@ -176,6 +175,35 @@ class MixpanelApi:
         if found is None:
             raise NotFound(f"Mixpanel has no profile for {distinct_id[:80]!r}.", status=reply.status, reason="no results")
         return found
+
+
+# --- the bodies on the wire (also what a plan sizes: one place knows them) ----------------------------
+
+
+def identify_event(identified_id: str, anon_id: str, token: str) -> dict[str, Any]:
+    """The `$identify` event: `anon_id` joins the cluster of `identified_id`."""
+    return {"event": "$identify", "properties": {"$identified_id": identified_id, "$anon_id": anon_id,
+                                                  "token": token}}
+
+
+def alias_event(alias: str, distinct_id: str, token: str) -> dict[str, Any]:
+    """The `$create_alias` event: `alias` will resolve to `distinct_id`."""
+    return {"event": "$create_alias", "properties": {"distinct_id": distinct_id, "alias": alias, "token": token}}
+
+
+def merge_events(distinct_id_a: str, distinct_id_b: str, token: str) -> list[dict[str, Any]]:
+    """The `/import` batch holding one `$merge` of the two ids' clusters."""
+    return [{"event": "$merge", "properties": {"$distinct_ids": [distinct_id_a, distinct_id_b], "token": token}}]
+
+
+def track_form(event: dict[str, Any]) -> dict[str, str]:
+    """The form fields of a POST /track (verbose=1 so a refusal comes with its reason)."""
+    return {"data": json.dumps(event, separators=(",", ":"), ensure_ascii=False), "verbose": "1"}
+
+
+def import_body(events: list[dict[str, Any]]) -> bytes:
+    """The JSON body of a POST /import."""
+    return json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _basic(pair: str) -> dict[str, str]:

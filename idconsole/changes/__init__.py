@@ -14,6 +14,10 @@ The public API (the TUI and the CLI are thin faces over it):
     changes, notes = undo(entry)                    # stage them to send them
 """
 
+from idconsole.changes.apply_guard import refusals
+from idconsole.changes.apply_lock import apply_in_flight
+from idconsole.changes.apply_report import ApplyRefused, ApplyReport, ChangeResult
+from idconsole.changes.apply_run import apply
 from idconsole.changes.csv_import import CsvImportError, import_csv, parse_csv_text
 from idconsole.changes.journal import Journal, JournalEntry, JournalRequest
 from idconsole.changes.model import (
@@ -31,7 +35,9 @@ from idconsole.changes.model import (
     Change,
     normalize_operation,
 )
-from idconsole.changes.plan import (
+from idconsole.changes.plan import build_plan
+from idconsole.changes.plan_render import render_plan, render_plan_lines
+from idconsole.changes.plan_types import (
     BLOCKING,
     INFO,
     WARNING,
@@ -40,23 +46,10 @@ from idconsole.changes.plan import (
     PlannedChange,
     PlannedRequest,
     PlanWarning,
-    build_plan,
-    render_plan,
-    render_plan_lines,
 )
 from idconsole.changes.progress import Progress, ProgressCallback
+from idconsole.changes.recovery import drop_change, reconcile, resolve_unknown
 from idconsole.changes.staged import ProfileMismatch, StagedChangedElsewhere, StagedEntry, StagedSet
-from idconsole.changes.submit import (
-    ApplyRefused,
-    ApplyReport,
-    ChangeResult,
-    apply,
-    apply_in_flight,
-    drop_change,
-    reconcile,
-    refusals,
-    resolve_unknown,
-)
 from idconsole.changes.undo import undo
 from idconsole.changes.validate import junk_id_reasons, parse_assignments
 

@@ -25,65 +25,30 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from idconsole.api.errors import BadInput
 from idconsole.changes.model import Change
+from idconsole.changes.staged_format import (
+    FORMAT,
+    STAGED,
+    STATUSES,
+    UNKNOWN,
+    VERSION,
+    ProfileMismatch,
+    Ref,
+    StagedChangedElsewhere,
+    StagedEntry,
+    parse_document,
+    parse_entries,
+)
 from idconsole.config.atomic import atomic_write
 
-FORMAT = "idconsole.staged"
-VERSION = 1
-STAGED = "staged"
-UNKNOWN = "unknown"
-STATUSES = (STAGED, UNKNOWN)
-
-Ref = int | str
-
-
-class ProfileMismatch(BadInput):
-    """The staged set was made under another profile."""
-
-    kind = "profile_mismatch"
-
-
-class StagedChangedElsewhere(BadInput):
-    """Another idconsole process changed the staged set; it has been reloaded."""
-
-    kind = "stale"
-
-
-@dataclass(frozen=True)
-class StagedEntry:
-    change: Change
-    status: str = STAGED
-    note: str | None = None
-    journal_id: str | None = None
-
-    @property
-    def held(self) -> bool:
-        return self.status == UNKNOWN
-
-    def to_json(self) -> dict[str, Any]:
-        data = self.change.to_json()
-        data.update(status=self.status, note=self.note, journal_id=self.journal_id)
-        return data
-
-    @classmethod
-    def from_json(cls, data: Any) -> StagedEntry:
-        change = Change.from_json(data)
-        status = data.get("status", STAGED)
-        note = data.get("note")
-        journal_id = data.get("journal_id")
-        return cls(
-            change,
-            status if status in STATUSES else STAGED,
-            note if isinstance(note, str) else None,
-            journal_id if isinstance(journal_id, str) else None,
-        )
-
+__all__ = ["FORMAT", "STAGED", "STATUSES", "UNKNOWN", "VERSION", "ProfileMismatch", "Ref", "StagedChangedElsewhere",
+           "StagedEntry", "StagedSet"]
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -121,21 +86,7 @@ class StagedSet:
             return None
         except OSError as exc:
             raise BadInput(f"Cannot read the staged changes at {self.path}: {exc.strerror or exc}.") from None
-        try:
-            doc = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise BadInput(
-                f"The staged changes file {self.path} is not valid JSON.",
-                hint="idconsole did not change it; fix it, or move it aside to start empty.",
-            ) from None
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("changes"), list):
-            raise BadInput(
-                f"{self.path} is not an idconsole staged set.",
-                hint="idconsole did not change it; move it aside to start empty.",
-            )
-        if isinstance(doc.get("version"), int) and doc["version"] > VERSION:
-            raise BadInput(f"{self.path} was written by a newer idconsole (version {doc['version']}).")
-        return doc
+        return parse_document(raw, self.path)
 
     def _read(self) -> None:
         doc = self._read_file()
@@ -145,15 +96,7 @@ class StagedSet:
             self.profile = self.expected_profile
             self._disk_revision = None
             return
-        entries = []
-        for i, item in enumerate(doc["changes"], 1):
-            try:
-                entries.append(StagedEntry.from_json(item))
-            except BadInput as exc:
-                raise BadInput(
-                    f"{self.path}: staged change {i} is malformed: {exc.message}",
-                    hint="idconsole did not change the file; fix or remove that entry.",
-                ) from None
+        entries = parse_entries(doc, self.path)
         recorded = doc.get("profile")
         self.profile = recorded if isinstance(recorded, str) and recorded else self.expected_profile
         self._entries = entries

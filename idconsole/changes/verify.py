@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from idconsole.api.errors import IdConsoleError, NotFound, NotOffered
 from idconsole.changes import model
 from idconsole.changes.model import Change
+from idconsole.changes.prestate import read_properties
 from idconsole.changes.validate import as_number
 
 if TYPE_CHECKING:
@@ -81,8 +82,6 @@ async def _verify_identify(ws: Workspace, changes: list[Change], pre_state: dict
                            results: dict[str, str], notes: dict[str, str]) -> None:
     if not changes:
         return
-    from idconsole.changes.submit import read_properties
-
     users = list(dict.fromkeys(c.user_id for c in changes))
     now_props, unreadable = await read_properties(ws, users[:MAX_PROFILE_READS])
     pre_props: dict[str, dict[str, Any]] = pre_state.get("properties") or {}
