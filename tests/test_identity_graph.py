@@ -1,11 +1,12 @@
-"""The identity tree as data (no Textual): chains, cycles, self-maps, paging, junk ids."""
+"""idconsole.identity.graph and .ids: the identity tree as data (no Textual): chains, cycles, self-maps, paging, junk ids."""
 
 from __future__ import annotations
 
 import pytest
 
 from idconsole.api.models import MappedUser, UserMappings
-from idconsole.tui import identity_graph as g
+from idconsole.identity import graph as g
+from idconsole.identity.ids import junk_reason, query_kind
 
 
 def graph(edges: dict[str, str]) -> dict[str, UserMappings]:
@@ -180,7 +181,7 @@ def test_ten_thousand_children_build_one_page():
      ("abc", True), (" padded-id ", True), ("NULL", True), ("user-12345", False), ("63629@hmail.com", False)],
 )
 def test_junk_ids(value, junk):
-    assert (g.junk_reason(value) is not None) is junk
+    assert (junk_reason(value) is not None) is junk
 
 
 @pytest.mark.parametrize(
@@ -189,4 +190,4 @@ def test_junk_ids(value, junk):
      ("user-42", "user")],
 )
 def test_query_kind(query, kind):
-    assert g.query_kind(query) == kind
+    assert query_kind(query) == kind

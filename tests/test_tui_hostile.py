@@ -15,7 +15,7 @@ from textual.widgets import Input
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, make_app, settle
 
-from idconsole.tui import identity_graph as g
+from idconsole.identity import graph as g
 from idconsole.tui.screens.lookup import LookupScreen
 from idconsole.tui.screens.profile import ProfileScreen
 from idconsole.tui.widgets.property_table import PropertyTable

@@ -15,8 +15,8 @@ from tui_support import TUI_SIZE, make_app, settle
 from idconsole.api.errors import AuthError
 from idconsole.config import paths
 from idconsole.config.secret import Secret
+from idconsole.identity import graph as g
 from idconsole.sandbox import SandboxConfig, create_app, demo
-from idconsole.tui import identity_graph as g
 from idconsole.tui.screens.lookup import LookupScreen
 from idconsole.tui.screens.message import MessageScreen
 from idconsole.tui.screens.profile import ProfileScreen

@@ -15,8 +15,8 @@ from textual.widgets import Input, TabbedContent
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, make_app, settle
 
+from idconsole.identity import graph as g
 from idconsole.sandbox import SandboxConfig, create_app, demo
-from idconsole.tui import identity_graph as g
 from idconsole.tui.screens.profile import ProfileScreen
 from idconsole.workspace import Workspace
 

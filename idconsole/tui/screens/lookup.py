@@ -1,9 +1,10 @@
 """The Lookup screen: type any id, get the identity tree.
 
-Enter in the box looks the text up as a user id (get-mappings). If that user has no mappings, User
-search resolves it (user id, device id, Amplitude id or an email property) and the screen says which
-match it used; several matches are listed to choose from. The tree shows the chain upward ("maps
-into"), what maps into the user ("mapped from", paged), and loads deeper levels when expanded.
+Enter in the box runs the one lookup both faces share (`idconsole.identity.lookup.look_up`, also behind
+`idconsole lookup`): the text as a user id first; if that user has no mappings, User search resolves it
+(user id, device id, Amplitude id or an email property) and the screen says which match it used; several
+matches are listed to choose from. The tree shows the chain upward ("maps into"), what maps into the user
+("mapped from", paged), and loads deeper levels when expanded. This module only shows the answer.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from idconsole.api.models import SearchMatch, SearchResult, UserMappings
-from idconsole.tui import identity_graph as g
+from idconsole.identity import graph as g
+from idconsole.identity.lookup import Lookup, look_up
+from idconsole.identity.resolve import AMBIGUOUS, ANONYMOUS, BY_USER, SEARCH_KIND_WORDS, UNKNOWN, Resolution
 from idconsole.tui import staging_actions
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
@@ -32,12 +35,6 @@ from idconsole.tui.widgets.identity_tree import IdentityTree
 from idconsole.tui.widgets.node_details import NodeDetails
 from idconsole.tui.widgets.recent_lookups import RecentLookups, RecentLookupsScreen
 from idconsole.tui.widgets.status_bar import StatusBar
-
-KIND_WORDS = {
-    "match_user_or_device_id": "a user or device id",
-    "match_amplitude_id": "an Amplitude id",
-    "email": "an email",
-}
 
 
 def search_budget(workspace: Any) -> tuple[int, int] | None:
@@ -101,6 +98,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         #: what the last lookup showed: (query, resolved user id) — tests and the palette read it
         self.last_query: str = ""
         self.resolved_user: str | None = None
+        #: the whole answer of the last lookup (also when it found no user) — the faces-agree test reads it
+        self.found: Lookup | None = None
         self._drawn_at_journal = 0
         self._matches: tuple[SearchMatch, ...] = ()
         self._match_query = ""
@@ -218,33 +217,13 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
 
     @work(group="lookup", exclusive=True, exit_on_error=False)
     async def run_lookup(self, query: str, *, search: bool = True, note: Content | None = None) -> None:
+        """`search=False` (a match chosen from a list, a redraw): the id is a user id, no search is spent."""
         tree = self.identity_tree
         amplitude = self.workspace.client.amplitude
         self.set_status(Content.assemble(("Looking up ", "dim"), literal(query, limit=80), ("…", "dim")))
         tree.loading = True
         try:
-            answer = await amplitude.get_mappings([query])
-            mappings = answer.get(query) or UserMappings(query)
-            user_id = query
-            amplitude_id = None
-            if search and not (mappings.mapped_to or mappings.mapped_from):
-                result = await amplitude.search(query)
-                self._update_budget(result)
-                resolved = self._resolve(query, result)
-                if resolved is None:
-                    return
-                user_id, amplitude_id, note = resolved
-                if user_id != query:
-                    answer = await amplitude.get_mappings([user_id])
-                    mappings = answer.get(user_id) or UserMappings(user_id)
-            chain, learned = await g.follow_chain(user_id, amplitude.get_mappings, known={user_id: mappings})
-            if amplitude_id is None:
-                amplitude_id = g.amplitude_id_from(user_id, learned)
-            if amplitude_id is None and mappings.mapped_from:
-                # a global id's own Amplitude id is only on the other side of an edge: ask one child
-                child = mappings.mapped_from[0].user_id
-                learned.update(await amplitude.get_mappings([child]))
-                amplitude_id = g.amplitude_id_from(user_id, learned)
+            found = await look_up(amplitude, query, by=None if search else BY_USER)
         except Exception as exc:
             tree.show_message("Lookup failed – see the message above. Fix it and press Enter again.")
             self.query_one(NodeDetails).show(None)
@@ -253,7 +232,17 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         finally:
             tree.loading = False
             self._refresh_status()
-        root, children = g.root_nodes(user_id, mappings, chain, learned, amplitude_id=amplitude_id)
+        self.found = found
+        resolution = found.resolution
+        if resolution.search is not None:
+            self._update_budget(resolution.search)
+        if found.user_id is None or found.mappings is None or found.chain is None:
+            self._show_unresolved(resolution)
+            return
+        user_id, mappings, chain = found.user_id, found.mappings, found.chain
+        if resolution.search is not None and user_id != query:
+            note = self._search_note(query, resolution)
+        root, children = g.root_nodes(user_id, mappings, chain, found.learned, amplitude_id=found.amplitude_id)
         tree.show_lookup(root, children)
         self.resolved_user = user_id
         self._drawn_at_journal = self._journal_size()
@@ -263,14 +252,21 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         self.query_one(NodeDetails).show(root)
         tree.focus()
 
-    def _resolve(self, query: str, result: SearchResult) -> tuple[str, int | None, Content] | None:
-        """Pick the user a search result stands for, or show why not (None)."""
-        matches = result.matches
-        exact = [m for m in matches if m.user_id == query]
-        if exact:
-            return query, exact[0].amplitude_id, Content("")
-        named = [m for m in matches if m.user_id]
-        if not matches:
+    @staticmethod
+    def _search_note(query: str, resolution: Resolution) -> Content:
+        result = resolution.search
+        assert result is not None
+        how = SEARCH_KIND_WORDS.get(result.type, result.type)
+        return Content.assemble(
+            ("Resolved by search: ", "bold"), literal(query, limit=50), f" is {how} of user ",
+            literal(resolution.user_id or "", limit=60, style="bold"),
+            (" (cached)" if result.cached else "", "dim"), ".",
+        )
+
+    def _show_unresolved(self, resolution: Resolution) -> None:
+        """No single user: say why (unknown, anonymous) or list the matches to choose from."""
+        query = resolution.query
+        if resolution.outcome == UNKNOWN:
             self.identity_tree.show_message("Nothing found.")
             self.query_one(NodeDetails).show(None)
             self.set_status(
@@ -284,29 +280,18 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             )
             self.notify(f"No user, device or Amplitude id “{visible(query, limit=60)}” is known.",
                         title="Unknown user", severity="warning", markup=False)
-            return None
-        if not named:
-            match = matches[0]
+        elif resolution.outcome == ANONYMOUS:
             self.identity_tree.show_message("Anonymous user: no user id, so no mappings.")
             self.set_status(
                 Content.assemble(
                     literal(query, limit=60),
-                    f" belongs to an anonymous user (Amplitude id {match.amplitude_id}) that has no user id: "
-                    "it has no mappings. Its profile can be opened by device id from the command line.",
+                    f" belongs to an anonymous user (Amplitude id {resolution.amplitude_id}) that has no user "
+                    "id: it has no mappings. Its profile can be opened by device id from the command line.",
                 )
             )
-            return None
-        how = KIND_WORDS.get(result.type, result.type)
-        if len(named) == 1:
-            match = named[0]
-            note = Content.assemble(
-                ("Resolved by search: ", "bold"), literal(query, limit=50), f" is {how} of user ",
-                literal(match.user_id or "", limit=60, style="bold"),
-                (" (cached)" if result.cached else "", "dim"), ".",
-            )
-            return match.user_id or "", match.amplitude_id, note
-        self._show_matches(query, tuple(named), how)
-        return None
+        elif resolution.outcome == AMBIGUOUS and resolution.search is not None:
+            how = SEARCH_KIND_WORDS.get(resolution.search.type, resolution.search.type)
+            self._show_matches(query, resolution.matches, how)
 
     def _summary(self, user_id: str, mappings: UserMappings, chain: g.Chain) -> Content:
         short = visible(user_id, limit=50)

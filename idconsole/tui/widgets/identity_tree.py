@@ -1,4 +1,4 @@
-"""The identity tree: a Textual `Tree` of `identity_graph.IdNode`s with lazy loading and paging.
+"""The identity tree: a Textual `Tree` of `idconsole.identity.graph.IdNode`s with lazy loading and paging.
 
 - A user node's own mappings are fetched when it is first expanded (space, →, or a click on ▶), in a
   worker; the tree shows `loading` meanwhile. A failure collapses the node again (expand retries).
@@ -25,7 +25,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode, UnknownNodeID
 
 from idconsole.api.models import UserMappings
-from idconsole.tui import identity_graph as g
+from idconsole.identity import graph as g
+from idconsole.identity.ids import junk_reason
 from idconsole.tui.text import visible
 from idconsole.tui.widgets.status_bar import StatusBar
 
@@ -54,7 +55,7 @@ def node_label(node: g.IdNode) -> Text:
             parts.append(("  looked up", "italic dim"))
         if node.role == g.CHAIN and node.mappings is not None and not node.mappings.mapped_to:
             parts.append(("  end of chain (global id)", "italic dim"))
-        if g.junk_reason(node.user_id):
+        if junk_reason(node.user_id):
             parts.append(("  ⚠ junk id", "bold red"))
         return Text.assemble(*parts)
     if node.kind == g.GROUP:

@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from idconsole.tui import identity_graph as g
+from idconsole.identity import graph as g
+from idconsole.identity.ids import junk_reason
 from idconsole.tui.text import literal, visible
 
 #: ids in chain summaries and "maps into" lines are shortened to this; the full id is at the top
@@ -84,7 +85,7 @@ def describe(node: g.IdNode | None) -> Content:
                 ).stylize("$warning"))
             if chain.truncated:
                 lines.append(Content(f"Stopped following after {g.MAX_CHAIN_HOPS} hops.").stylize("dim"))
-        junk = g.junk_reason(node.user_id)
+        junk = junk_reason(node.user_id)
         if junk:
             lines.append(Content(""))
             lines.append(Content.assemble(

@@ -1,4 +1,4 @@
-"""The identity tree as data: what the Lookup screen shows for one user, without any Textual.
+"""The identity graph as data: the chain upward and the tree the Lookup screen shows, without any Textual.
 
 Amplitude's get-mappings answers one hop at a time: for an id, what it is mapped into (`mapped_to`, at
 most one id in practice) and what is mapped into it (`mapped_from`, possibly thousands). This module
@@ -15,7 +15,6 @@ Nothing here renders text: ids stay raw strings; the widgets make them literal a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -37,44 +36,6 @@ CHAIN = "chain"  # a step of the chain upward from the root (root maps into it, 
 FROM = "from"    # mapped into its parent
 
 Fetch = Callable[[Sequence[str]], Awaitable[Mapping[str, UserMappings]]]
-
-# ---------------------------------------------------------------------------------------------------
-# Ids
-
-
-JUNK_VALUES = frozenset({"null", "undefined", "none", "nil", "nan", "0", "-1", "(null)", "[object object]"})
-MIN_ID_LENGTH = 5
-
-
-def junk_reason(user_id: str | None) -> str | None:
-    """Why `user_id` looks like an id a broken client sent (it then collects unrelated users), or None."""
-    if user_id is None or user_id == "":
-        return "empty id"
-    if user_id.strip() == "":
-        return "id is only whitespace"
-    if user_id.strip().lower() in JUNK_VALUES:
-        return f"placeholder value {user_id.strip()!r}"
-    if user_id != user_id.strip():
-        return "id has leading or trailing whitespace"
-    if len(user_id) < MIN_ID_LENGTH:
-        return f"very short id ({len(user_id)} characters)"
-    return None
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}R?$")
-
-
-def query_kind(query: str) -> str:
-    """What a lookup query looks like: "email", "number" (an Amplitude id?), "device" (a UUID) or "user"."""
-    if _EMAIL.match(query):
-        return "email"
-    if query.isascii() and query.isdigit():
-        return "number"
-    if _UUID.match(query):
-        return "device"
-    return "user"
-
 
 # ---------------------------------------------------------------------------------------------------
 # Chains
