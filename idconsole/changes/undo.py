@@ -6,6 +6,15 @@ rejected or never sent did nothing; one whose outcome is unknown is noted, not g
 - `map u → g`: back to what the journal's pre-state says u had: `map u → previous` or, if u was not
   mapped, `unmap u`. Several changes of one user in the entry restore the state from before the first.
 - `unmap u`: `map u → previous` (nothing to do if u was not mapped before).
+- Order of the mapping changes (`undo_order.order_restore`): the inverse must plan clean whenever the
+  server still holds the entry's recorded after-state, so no step may close a cycle. Unmaps first
+  (they only free targets); then re-pointings of mapped users, each only once following mappings from
+  its target provably cannot lead back to it (when that cannot be proven, all but one of them are
+  split: unmapped first, mapped back at the end, with a note); then maps of unmapped users, lowest in
+  the before-state graph first, so each map's target already holds its final mapping. Every
+  intermediate state then only holds cycles and chains the after- or before-state had. A map that
+  would re-create a cycle the before-state had is left out with a note (the plan refuses cycles).
+  `current` (mappings the caller just read) makes the order exact and notes users changed since.
 - `identify`: `$add k d` → `$add k -d` (exact whatever else happened since). Everything else restores
   the previous value read before sending: `$set k old`, or `$unset k` where k did not exist; `$clearAll`
   sets every previous property back. Where the profile could not be read (EU, not read), `$append`-like
@@ -16,19 +25,27 @@ rejected or never sent did nothing; one whose outcome is unknown is noted, not g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from idconsole.changes import model
 from idconsole.changes.journal import ACKED, IN_FLIGHT, UNKNOWN, JournalEntry
 from idconsole.changes.model import Change
+from idconsole.changes.undo_order import order_restore
 from idconsole.changes.validate import as_number
 
 _ABSENT = object()
 
 
-def undo(entry: JournalEntry) -> tuple[list[Change], list[str]]:
+def undo(
+    entry: JournalEntry, *, current: Mapping[str, str | None] | None = None
+) -> tuple[list[Change], list[str]]:
     """The changes that would put things back as they were before `entry`, and notes about what
-    cannot be (or only approximately). Stage them to send them; this sends nothing."""
+    cannot be (or only approximately). Stage them to send them; this sends nothing.
+
+    `current`: mappings read from the server just now (id -> global id or None), if the caller read
+    any. They refine the order (fewer ids whose mapping is unknown) and reveal users changed since;
+    without them the entry's recorded after-state is assumed to still hold."""
     changes: list[Change] = []
     notes: list[str] = []
     pre = entry.pre_state or {}
@@ -49,23 +66,7 @@ def undo(entry: JournalEntry) -> tuple[list[Change], list[str]]:
         return changes, notes
 
     # --- mappings: one restoring change per user, from the state before the first change ---
-    restored: set[str] = set()
-    for change in acked:
-        if change.op not in (model.MAP, model.UNMAP) or change.user_id in restored:
-            continue
-        u = change.user_id
-        restored.add(u)
-        if u not in mappings_before:
-            notes.append(f"cannot undo {change.description()}: the journal has no previous mapping for {u}")
-            continue
-        previous = mappings_before[u]
-        final = _final_mapping(acked, u)
-        if previous == final:
-            notes.append(f"{u}: already back to {previous or '(not mapped)'} within this entry; nothing to undo")
-        elif previous is None:
-            changes.append(Change.unmap(u))
-        else:
-            changes.append(Change.map(u, previous))
+    changes.extend(_undo_mappings(acked, mappings_before, current, notes))
 
     # --- identify: per user, newest first ---
     identifies = [c for c in acked if c.op == model.IDENTIFY]
@@ -80,6 +81,49 @@ def undo(entry: JournalEntry) -> tuple[list[Change], list[str]]:
         elif change.op in (model.MP_IDENTIFY, model.MP_ALIAS):
             notes.append(f"cannot be undone: {change.description()} — Mixpanel has no API to split ids again")
     return changes, notes
+
+
+def _undo_mappings(
+    acked: list[Change],
+    mappings_before: Mapping[str, Any],
+    current: Mapping[str, str | None] | None,
+    notes: list[str],
+) -> list[Change]:
+    """One change per user back to its recorded previous mapping, ordered by `order_restore`."""
+    targets: dict[str, str | None] = {}
+    after: dict[str, str | None] = {}  # the entry's recorded after-state of every user it mapped
+    for change in acked:
+        u = change.user_id
+        if change.op not in (model.MAP, model.UNMAP) or u in after:
+            continue
+        final = after[u] = _final_mapping(acked, u)
+        if u not in mappings_before:
+            notes.append(f"cannot undo {change.description()}: the journal has no previous mapping for {u}")
+            continue
+        previous = mappings_before[u]
+        if previous == final:
+            notes.append(f"{u}: already back to {previous or '(not mapped)'} within this entry; nothing to undo")
+            continue
+        targets[u] = previous
+    state: dict[str, str | None] = dict(after)
+    for u, now in (current or {}).items():
+        if u in targets and now != after[u]:
+            if now == targets[u]:
+                notes.append(f"{u}: already back to {now or '(not mapped)'} on the server; nothing to undo")
+                del targets[u]
+            else:
+                notes.append(f"{u} changed since this entry: mapped to {now or '(not mapped)'} now, not "
+                             f"{after[u] or '(not mapped)'}; the undo maps it back to {targets[u] or '(not mapped)'} "
+                             "anyway — check the plan")
+        state[u] = now
+    order = order_restore(targets, state)
+    if order.split:
+        notes.append(f"{', '.join(order.split)}: unmapped first and mapped back afterwards, so that no step of "
+                     "the undo can close a mapping cycle through ids whose mappings the journal did not record")
+    for u in order.cycles:
+        notes.append(f"not undone: mapping {u} back to {targets[u]} would re-create the mapping cycle it was on "
+                     "before this entry (the plan refuses cycles); stage it by hand if you really want it")
+    return [Change.unmap(s.user_id) if s.target is None else Change.map(s.user_id, s.target) for s in order.steps]
 
 
 def _final_mapping(acked: list[Change], user: str) -> str | None:
