@@ -1,5 +1,6 @@
 """Why apply would refuse a plan now — checked before anything is sent: read-only, another profile,
-a staged set changed since the plan, blocking problems, unacknowledged warnings, irreversible changes
+a staged set changed since the plan (its file's revision or content differs from the plan's; apply
+re-reads the file first), blocking problems, unacknowledged warnings, irreversible changes
 not allowed, nothing to send."""
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ def refusals(workspace: Workspace, plan: Plan, *, acknowledge_warnings: bool, al
         reasons.append(f"the plan was built for profile {plan.profile!r}, not {workspace.connection.name!r}")
     if staged.mismatch:
         reasons.append(f"the staged changes belong to profile {staged.profile!r}")
-    if plan.fingerprint != staged.fingerprint:
-        reasons.append("the staged changes changed since the plan was built; look at the new plan")
+    if plan.revision != staged.revision or plan.fingerprint != staged.fingerprint:
+        reasons.append("the staged changes changed since the plan was made (by another idconsole, a script "
+                       "or an edit here); plan again")
     for w in plan.blocking:
         reasons.append(f"[{w.code}] {w.message}")
     if plan.needs_acknowledgement and not acknowledge_warnings:

@@ -62,6 +62,7 @@ async def apply(
         raise ApplyRefused(["another apply of this profile is in flight"],
                            hint="Wait for it to finish; its progress is in the journal.")
     try:
+        workspace.staged.refresh(strict=True)  # the file as it is now, never a stale copy in memory
         reconcile_unlocked(workspace.staged, workspace.journal)
         reasons = refusals(workspace, plan, acknowledge_warnings=acknowledge_warnings,
                            allow_irreversible=allow_irreversible)

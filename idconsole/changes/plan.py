@@ -80,12 +80,17 @@ def _now() -> str:
 async def build_plan(workspace: Workspace) -> Plan:
     """Plan the workspace's staged changes against the current mappings. Sends nothing but lookups.
 
-    Reconciles the staged set with the journal first (a change the journal shows acknowledged is
-    removed; one sent with no answer recorded is held as `unknown`), so a plan after a crash is honest.
-    Lookup failures propagate (AuthError, Unavailable...): a plan is never built on guesses."""
+    Built from staged.json as it is now (re-read if anyone else changed it; the plan records its
+    revision, and apply refuses if the file moves on), reconciled with the journal first (a change the
+    journal shows acknowledged is removed; one sent with no answer recorded is held as `unknown`), so a
+    plan after a crash is honest. Lookup failures propagate (AuthError, Unavailable...): a plan is
+    never built on guesses."""
     staged = workspace.staged
+    staged.refresh(strict=True)
     reconcile(workspace)
+    # what is planned, and the revision it came from, are read at one moment (the lookups below await)
     ctx = PlanContext(staged.entries)
+    revision, fingerprint = staged.revision, staged.fingerprint
     graph = MappingGraph()
     await graph.read(workspace, ctx)
     graph.replay(ctx)
@@ -97,7 +102,7 @@ async def build_plan(workspace: Workspace) -> Plan:
     return Plan(
         profile=connection.name,
         region=connection.region,
-        fingerprint=staged.fingerprint,
+        fingerprint=fingerprint,
         created_at=_now(),
         changes=_planned(ctx, graph, requests),
         warnings=ctx.sorted_warnings(),
@@ -105,6 +110,7 @@ async def build_plan(workspace: Workspace) -> Plan:
         users=graph.users(),
         eta_seconds=eta,
         usermap_budget=budget,
+        revision=revision,
     )
 
 

@@ -130,6 +130,8 @@ class Plan:
     eta_seconds: float = 0.0
     #: usermap budget used for the estimate: (limit, window seconds, remaining now)
     usermap_budget: tuple[int, float, int] = (1500, 30.0, 1500)
+    #: the revision of staged.json the plan was built from; apply refuses if the file's differs then
+    revision: int = 0
 
     # --- questions apply and the UI ask ----------------------------------------------------------
 
@@ -182,6 +184,7 @@ class Plan:
             "profile": self.profile,
             "region": self.region,
             "fingerprint": self.fingerprint,
+            "revision": self.revision,
             "created_at": self.created_at,
             "changes": [p.to_json() for p in self.changes],
             "warnings": [w.to_json(positions) for w in self.warnings],

@@ -50,6 +50,10 @@ from idconsole.config.atomic import atomic_write
 __all__ = ["FORMAT", "STAGED", "STATUSES", "UNKNOWN", "VERSION", "ProfileMismatch", "Ref", "StagedChangedElsewhere",
            "StagedEntry", "StagedSet"]
 
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -68,6 +72,8 @@ class StagedSet:
         self._listeners: list[Callable[[StagedSet], None]] = []
         self._disk_revision: int | None = None
         self._disk_stat: tuple[int, int, int] | None = None
+        #: sha256 of the bytes last read or written (None: no file)
+        self._disk_digest: str | None = None
 
     # --- loading / saving ------------------------------------------------------------------------
 
@@ -79,23 +85,31 @@ class StagedSet:
         staged._read()
         return staged
 
-    def _read_file(self) -> dict[str, Any] | None:
+    def _read_raw(self) -> bytes | None:
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise BadInput(f"Cannot read the staged changes at {self.path}: {exc.strerror or exc}.") from None
-        return parse_document(raw, self.path)
 
-    def _read(self) -> None:
-        doc = self._read_file()
-        if doc is None:
+    def _read_file(self) -> dict[str, Any] | None:
+        raw = self._read_raw()
+        return None if raw is None else parse_document(raw, self.path)
+
+    def _read(self, raw: bytes | None = None) -> None:
+        stat = self._stat()
+        if raw is None:
+            raw = self._read_raw()
+        if raw is None:
             self._entries = []
             self.revision = 0
             self.profile = self.expected_profile
             self._disk_revision = None
+            self._disk_digest = None
+            self._disk_stat = None
             return
+        doc = parse_document(raw, self.path)
         entries = parse_entries(doc, self.path)
         recorded = doc.get("profile")
         self.profile = recorded if isinstance(recorded, str) and recorded else self.expected_profile
@@ -103,18 +117,29 @@ class StagedSet:
         rev = doc.get("revision")
         self.revision = rev if isinstance(rev, int) else 0
         self._disk_revision = self.revision
-        self._disk_stat = self._stat()
+        self._disk_digest = _digest(raw)
+        self._disk_stat = stat
 
     def reload(self) -> None:
         self._read()
         self._notify()
 
-    def refresh(self) -> bool:
-        """Re-read the file if another process (a CLI call, a second console) changed it since this
-        object last read or wrote it. Returns True when it did (listeners have been notified)."""
-        if not self._disk_changed():
+    def refresh(self, *, strict: bool = False) -> bool:
+        """Re-read the file if anyone else (a CLI call, a script, a second console) changed it since this
+        object last read or wrote it — judged by its content, not its timestamps. Returns True when it
+        did (listeners have been notified). A file that is now broken is left alone: `strict=True` (a
+        plan, an apply) raises its BadInput, otherwise the copy in memory is kept."""
+        raw = self._read_raw()
+        if (None if raw is None else _digest(raw)) == self._disk_digest:
+            self._disk_stat = self._stat()
             return False
-        self.reload()
+        try:
+            self._read(raw)
+        except BadInput:
+            if strict:
+                raise
+            return False
+        self._notify()
         return True
 
     def _stat(self) -> tuple[int, int, int] | None:
@@ -125,15 +150,18 @@ class StagedSet:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _disk_changed(self) -> bool:
+        """Before an edit: did anyone else change the file? Its stat first (cheap), then its content."""
         stat = self._stat()
         if stat is not None and stat == self._disk_stat:
             return False  # the file we wrote or read last, untouched since
         try:
-            doc = self._read_file()
+            raw = self._read_raw()
+            if raw is None:
+                return self._disk_digest is not None
+            parse_document(raw, self.path)
         except BadInput:
             return False  # a broken file is reported by load(); do not clobber logic here
-        disk_rev = None if doc is None else doc.get("revision")
-        return disk_rev != self._disk_revision
+        return _digest(raw) != self._disk_digest
 
     def _save(self) -> None:
         self.revision += 1
@@ -147,8 +175,10 @@ class StagedSet:
         }
         # compact: a save follows every acknowledged batch, on the event loop (indent=1 took ~4x as long at
         # 20,000 changes); `idconsole stage list` is the readable view
-        atomic_write(self.path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        atomic_write(self.path, raw)
         self._disk_revision = self.revision
+        self._disk_digest = _digest(raw)
         self._disk_stat = self._stat()
         self._notify()
 
