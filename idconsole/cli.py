@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lookup", help="Amplitude mappings of one or more ids")
     _common(p)
     p.add_argument("ids", nargs="+", metavar="ID")
-    p.add_argument("--by", choices=("user", "device", "amplitude", "search"), default="user")
+    p.add_argument("--by", choices=("user", "device", "amplitude", "search"), default=None,
+                   help="force one method (default: mappings first, User search only when they say nothing)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("profile", help="a user's profile (Amplitude or Mixpanel)")

@@ -1,22 +1,48 @@
-"""`idconsole lookup ID... [--by user|device|amplitude|search] [--json]` — Amplitude mappings.
+"""`idconsole lookup ID... [--by user|device|amplitude|search] [--json]` — who an id is, and its chain.
 
-`--by user` (default) asks User Mapping for the ids directly. `device`, `amplitude` and `search` first
-resolve each id through User search (360 queries/hour; results cached) to user ids; ids that match no
-user are reported on stderr, the rest still printed, exit 1.
+Every id goes through the one lookup the console's Lookup screen runs (`idconsole.identity.lookup`):
+User Mapping first (all ids in one batch), User search only for an id that has no mappings (360
+queries/hour; answers cached), then the chain upward from the user it resolved to, cycles marked.
+`--by` forces one method: `user` never searches, `device` / `amplitude` / `search` only search.
 
-JSON (stdout): `{USER_ID: {"mapped_to": [{"user_id", "amplitude_id"}], "mapped_from": [...]}}`.
+JSON (stdout), keyed by the ids as given: `{ID: {"mapped_to": [{"user_id", "amplitude_id"}],
+"mapped_from": [...], "resolved": {"user_id", "amplitude_id", "by"} | null, "chain": [user ids followed
+upward, the resolved user first], "cycle": bool}}`; `mapped_to` / `mapped_from` are the resolved user's.
+An id matching several users has `resolved` null and `"matches": [{"user_id", "amplitude_id"}]`.
+
+Exit 5 when any id is unknown to Amplitude (the whole document is still printed, the unknown ids in it
+with `resolved` null); an anonymous or ambiguous id is known (exit 0, a note on stderr says what to do).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idconsole.api.errors import BadInput
+from idconsole.api.models import UserMappings
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import mappings_lines, note, print_json, visible, write
+from idconsole.identity.lookup import Lookup, look_up
+from idconsole.identity.resolve import (
+    AMBIGUOUS,
+    ANONYMOUS,
+    BY_AMPLITUDE,
+    BY_DEVICE,
+    BY_SEARCH,
+    BY_USER,
+    UNKNOWN,
+    check_query,
+)
 from idconsole.workspace import Workspace
 
-EXIT_OK, EXIT_SOME_MISSING = 0, 1
+if TYPE_CHECKING:
+    from idconsole.api.amplitude import AmplitudeApi
+
+EXIT_OK, EXIT_UNKNOWN = 0, 5
+
+#: "resolved:" words per method (how the id led to its user)
+BY_WORDS = {BY_USER: "user id", BY_DEVICE: "device id", BY_AMPLITUDE: "Amplitude id", BY_SEARCH: "search match"}
+LABEL_WIDTH = 15  # as mappings_lines pads "  mapped from:"
 
 
 def run(ns: Any) -> int:
@@ -24,11 +50,10 @@ def run(ns: Any) -> int:
     return run_async(lookup, ns)
 
 
-def _check_ids(ids: list[str], by: str) -> None:
+def _check_ids(ids: list[str], by: str | None) -> None:
     for raw in ids:
-        if raw == "" or raw.isspace():
-            raise BadInput("An empty id cannot be looked up.")
-        if by == "amplitude" and not raw.strip().isdigit():
+        check_query(raw)
+        if by == BY_AMPLITUDE and not raw.strip().isdigit():
             raise BadInput(f"Amplitude ids are numbers: {visible(raw, limit=80)!s} is not one.",
                            hint="Use --by search to look up any kind of id.")
 
@@ -37,7 +62,7 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _amplitude(ws: Workspace):
+def _amplitude(ws: Workspace) -> AmplitudeApi:
     if ws.connection.amplitude is None:
         raise BadInput(
             f"Profile {ws.connection.name!r} has no Amplitude credentials; lookup needs Amplitude.",
@@ -54,54 +79,92 @@ def _budget_note(ws: Workspace) -> None:
     for b in budgets:
         if b.family == "usersearch":
             window = "hour" if b.window_s == 3600 else f"{b.window_s:g} s"
-            note(f"User search budget: {b.remaining} of {b.limit} per {window} left.")
+            note(f"idconsole: User search budget: {b.remaining} of {b.limit} per {window} left.")
+
+
+async def look_up_all(ws: Workspace, ids: list[str], *, by: str | None = None) -> dict[str, Lookup]:
+    """Each id's lookup, in order (duplicates once). Mappings are asked for all ids in one batch first,
+    and every answer is shared, so a chain step another id already showed is not asked again."""
+    amplitude = _amplitude(ws)
+    queries = _unique([q.strip() if by == BY_AMPLITUDE else q for q in ids])
+    learned: dict[str, UserMappings] = {}
+    if by in (None, BY_USER):
+        learned.update(await amplitude.get_mappings(queries))
+    return {query: await look_up(amplitude, query, by=by, learned=learned) for query in queries}
 
 
 async def lookup(ws: Workspace, ns: Any) -> int:
-    amplitude = _amplitude(ws)
-    queries = _unique([q.strip() if ns.by == "amplitude" else q for q in ns.ids])
-    resolved: dict[str, list[str]] = {}
-    unresolved: list[str] = []
-
-    if ns.by == "user":
-        user_ids = queries
-    else:
-        for query in queries:
-            result = await amplitude.search(query)
-            users = _unique([m.user_id for m in result.matches if m.user_id])
-            resolved[query] = users
-            if not users:
-                unresolved.append(query)
-                anonymous = [m.amplitude_id for m in result.matches if not m.user_id and m.amplitude_id is not None]
-                why = (f"it matches only Amplitude id(s) without a user id: {', '.join(map(str, anonymous))}"
-                       if anonymous else "no user matches it")
-                note(f"idconsole: {visible(query)}: {why}.")
-        user_ids = _unique([u for users in resolved.values() for u in users])
+    found = await look_up_all(ws, ns.ids, by=ns.by)
+    if any(f.resolution.search is not None for f in found.values()):
         _budget_note(ws)
-
-    mappings = await amplitude.get_mappings(user_ids) if user_ids else {}
-    document = {}
-    for uid in user_ids:
-        entry = mappings.get(uid)
-        document[uid] = entry.to_json() if entry is not None else {"mapped_to": [], "mapped_from": []}
-
     if ns.json:
-        print_json(document)
+        print_json({query: f.to_json() for query, f in found.items()})
     else:
-        from idconsole.api.models import UserMappings
-
         blocks: list[str] = []
-        if ns.by != "user":
-            for query, users in resolved.items():
-                if users:
-                    blocks.append(f"{visible(query)} → {', '.join(visible(u) for u in users)}")
+        for f in found.values():
             if blocks:
                 blocks.append("")
-        for uid in user_ids:
-            blocks += mappings_lines(uid, mappings.get(uid) or UserMappings(user_id=uid))
+            blocks += lookup_lines(f)
         for line in blocks:
             write(line)
-    if unresolved:
-        note(f"idconsole: {len(unresolved)} of {len(queries)} id(s) matched no user.")
-        return EXIT_SOME_MISSING
-    return EXIT_OK
+    for f in found.values():
+        _explain(f)
+    unknown = [q for q, f in found.items() if f.resolution.outcome == UNKNOWN]
+    if unknown and len(found) > 1:
+        note(f"idconsole: {len(unknown)} of {len(found)} ids are unknown to Amplitude.")
+    return EXIT_UNKNOWN if unknown else EXIT_OK
+
+
+def _explain(f: Lookup) -> None:
+    """A note on stderr for every id that did not resolve to one user."""
+    query, resolution = visible(f.query), f.resolution
+    if resolution.outcome == UNKNOWN:
+        note(f"idconsole: {query}: unknown to Amplitude (no mappings, no user search match).")
+    elif resolution.outcome == ANONYMOUS:
+        note(f"idconsole: {query}: an anonymous user (Amplitude id {resolution.amplitude_id}) without a "
+             "user id, so without mappings; `idconsole profile ID --device` shows its profile.")
+    elif resolution.outcome == AMBIGUOUS:
+        note(f"idconsole: {query}: {len(resolution.matches)} users match it; look one up by its user id.")
+
+
+def _label(text: str) -> str:
+    return f"  {text}:".ljust(LABEL_WIDTH)
+
+
+def _amp(amplitude_id: int | None, gap: str = " ") -> str:
+    return f"{gap}(amplitude id {amplitude_id})" if amplitude_id is not None else ""
+
+
+def lookup_lines(f: Lookup) -> list[str]:
+    """One id's block: how it resolved, the whole chain, then its user's mappings."""
+    resolution = f.resolution
+    lines = [visible(f.query)]
+    if resolution.outcome == UNKNOWN:
+        return [*lines, f"{_label('resolved')}(unknown: no mappings, no user search match)"]
+    if resolution.outcome == ANONYMOUS:
+        words = BY_WORDS.get(resolution.by or "", "search match")
+        return [*lines, f"{_label('resolved')}{words} of an anonymous user{_amp(resolution.amplitude_id)}, "
+                        "no user id (so no mappings)"]
+    if resolution.outcome == AMBIGUOUS:
+        lines.append(f"{_label('resolved')}(several users match; look one up by its user id)")
+        lines += [f"{' ' * LABEL_WIDTH}{visible(m.user_id or '')}{_amp(m.amplitude_id, '  ')}"
+                  for m in resolution.matches]
+        return lines
+    user_id = f.user_id or ""
+    how = BY_WORDS.get(resolution.by or "", resolution.by or "")
+    if user_id == f.query:
+        lines.append(f"{_label('resolved')}{how}{_amp(f.amplitude_id)}")
+    else:
+        lines.append(f"{_label('resolved')}{how} of user {visible(user_id)}{_amp(f.amplitude_id)}")
+    chain = f.chain
+    if chain is None or (not chain.steps and chain.cycle_to is None):
+        lines.append(f"{_label('chain')}(none: maps into nothing)")
+    else:
+        text = chain.describe(visible)
+        if chain.cycle_to is not None:
+            text += "  (a cycle: shown once, never followed again)"
+        elif chain.is_chain:
+            text += "  (a chain: Amplitude resolves nothing transitively)"
+        lines.append(f"{_label('chain')}{text}")
+    lines += mappings_lines(user_id, f.mappings or UserMappings(user_id))[1:]
+    return lines
