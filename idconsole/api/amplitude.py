@@ -254,12 +254,12 @@ class AmplitudeApi:
         who = (user_id or device_id or "")[:80]
         if reply.status == 404 or (error is not None and NOT_SEEN in error.lower()):
             raise NotFound(f"Amplitude has not seen {who!r} (no events for this user id / device id).",
-                           status=reply.status, reason=error or "not found")
+                           status=reply.status, reason=reply.redact(error or "not found"))
         if not reply.ok:
             raise _rejected(reply, "the profile request")
         if error is not None:
             raise ServerRejected(f"Amplitude user profile: {reply.redact(error)[:200]}", status=reply.status,
-                                 reason=error)
+                                 reason=reply.redact(error))
         if data is None:
             raise reply.unexpected("not JSON")
         with reply.parsing():

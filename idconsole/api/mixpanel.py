@@ -137,7 +137,7 @@ class MixpanelApi:
             lines = failed_records(data)
             if lines:
                 raise ServerRejected("Mixpanel rejected the merge: " + "; ".join(reply.redact(x)[:200] for x in lines[:5]),
-                                     status=400, reason="; ".join(lines))
+                                     status=400, reason=reply.redact("; ".join(lines)))
         if not reply.ok:
             raise _rejected(reply, "the merge")
         with reply.parsing():
