@@ -11,7 +11,8 @@ from idconsole.api.budgets import BudgetStatus, budget_statuses, connection_budg
 from idconsole.api.hosts import Hosts, resolve_hosts
 from idconsole.api.mixpanel import MixpanelApi
 from idconsole.api.ratelimit import RollingBudget
-from idconsole.api.transport import DEFAULT_POOL, DEFAULT_TIMEOUT, Redactor, RetryPolicy, Transport
+from idconsole.api.redact import Redactor
+from idconsole.api.transport import DEFAULT_POOL, DEFAULT_TIMEOUT, RetryPolicy, Transport
 from idconsole.config.connection import Connection
 
 
@@ -45,7 +46,7 @@ class ApiClient:
             follow_redirects=False,   # a redirect could carry our Authorization header elsewhere
             headers={"User-Agent": "idconsole/0.1"},
         )
-        self.transport = Transport(self._http, policy=retry, redact=Redactor(_secrets(connection)))
+        self.transport = Transport(self._http, policy=retry, redact=Redactor.for_connection(connection))
         self._budgets = connection_budgets(connection, self._limits, self.hosts)
         self.amplitude = AmplitudeApi(connection.amplitude, self.transport, self.hosts, self._budgets,
                                       region=connection.region)
@@ -72,13 +73,3 @@ class ApiClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-
-def _secrets(connection: Connection) -> list:
-    """Every secret of the connection, for scrubbing server text (kept as Secret objects, not strings)."""
-    out: list = []
-    if connection.amplitude is not None:
-        out += [connection.amplitude.api_key, connection.amplitude.secret_key]
-    if connection.mixpanel is not None:
-        mp = connection.mixpanel
-        out += [mp.token, mp.api_secret, mp.sa_secret]
-    return [s for s in out if s is not None]

@@ -13,13 +13,12 @@ headers) is chained to them, and every piece of server text is passed through th
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
 import json
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +36,7 @@ from idconsole.api.errors import (
     shorten,
 )
 from idconsole.api.ratelimit import RollingBudget, Sleep
-from idconsole.config.secret import Secret
+from idconsole.api.redact import Redactor
 
 log = logging.getLogger("idconsole.api")
 
@@ -88,28 +87,6 @@ class Call:
 
     def __repr__(self) -> str:
         return f"Call({self.method} {self.path}, idempotent={self.idempotent})"
-
-
-class Redactor:
-    """Replaces every secret (and the Basic-auth encodings built from them) in server text."""
-
-    def __init__(self, secrets: Iterable[Secret | None] = ()) -> None:
-        self._secrets = [s for s in secrets if s]
-
-    def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
-
-    def __call__(self, text: str) -> str:
-        values = [s.reveal() for s in self._secrets if s and len(s.reveal()) >= 3]
-        forms = set(values)
-        for a in values + [""]:
-            for b in values + [""]:
-                if a or b:
-                    forms.add(base64.b64encode(f"{a}:{b}".encode()).decode())
-        for form in sorted(forms, key=len, reverse=True):
-            if form and form in text:
-                text = text.replace(form, "***")
-        return text
 
 
 @dataclass(frozen=True)
@@ -215,6 +192,8 @@ class Transport:
                 failure, delivered = _describe(exc), True
             except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
                 failure, unbuildable = type(exc).__name__, True
+            except UnicodeEncodeError:         # a header value (the Api-Key secret) is not ASCII; its text stays out
+                failure, unbuildable = "a header holds a non-ASCII character; check the profile's credentials", True
             except httpx.HTTPError as exc:     # decoding errors and the like: the request went out
                 failure, delivered = _describe(exc), True
             if unbuildable:
