@@ -30,7 +30,9 @@ Severities (`PlanWarning.severity`):
   needs `allow_irreversible=True`), `held` (outcome unknown from an earlier apply: not sent until
   someone decides), `unverifiable` (EU: no Profile API, identify cannot be verified nor undone exactly),
   `simplified_merge` (the Mixpanel project ignores identity events), `property_rate` (more than 1800
-  property updates for one user: Amplitude may drop some).
+  property updates for one user: Amplitude may drop some), `unknown_id` (a map into an id Amplitude has
+  not seen: a typo? with the closest recent lookup; `Plan.ids` says per id known / unknown / not
+  checked, see `known_ids`).
 - `info` — shown, needs nothing: `no_op` (already mapped there / unmapping an unmapped user),
   `previous_error` (the change was rejected last time, with the reason).
 """
@@ -41,6 +43,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from idconsole.changes.known_ids import check_known_ids
 from idconsole.changes.plan_checks import MIXPANEL_CLUSTER_CAP, PROPERTY_UPDATES_PER_HOUR, check_static
 from idconsole.changes.plan_context import PlanContext
 from idconsole.changes.plan_estimate import DEFAULT_USERMAP_RATE, estimate_usermap_seconds, usermap_budget
@@ -94,6 +97,8 @@ async def build_plan(workspace: Workspace) -> Plan:
     graph = MappingGraph()
     await graph.read(workspace, ctx)
     graph.replay(ctx)
+    known = await check_known_ids(workspace, ctx.valid_sendable, positions=ctx.positions)
+    ctx.warnings.extend(PlanWarning(w.code, WARNING, w.message, w.change_ids) for w in known.warnings)
     check_static(workspace, ctx)
     requests = plan_requests(workspace, ctx)
     budget = usermap_budget(workspace)
@@ -110,6 +115,7 @@ async def build_plan(workspace: Workspace) -> Plan:
         users=graph.users(),
         eta_seconds=eta,
         usermap_budget=budget,
+        ids=known.to_json(),
         revision=revision,
     )
 

@@ -36,6 +36,13 @@ def render_plan_lines(plan: Plan) -> list[str]:
         if plan.batch_sizes("usermap"):
             lines.append(f"Rate limit: {limit} mappings per {window:g} s ({remaining} free now) → about "
                          f"{plan.eta_seconds:.0f} s of waiting.")
+    if plan.ids:
+        lines.append("Ids (does Amplitude know them?):")
+        ids = list(plan.ids.items())
+        shown_ids = ids if len(ids) <= 30 else ids[:25]
+        lines.extend(f"  {value}: {label}" for value, label in shown_ids)
+        if len(shown_ids) < len(ids):
+            lines.append(f"  ... and {len(ids) - len(shown_ids)} more")
     for severity, title in ((BLOCKING, "BLOCKING (apply refuses)"), (WARNING, "Warnings (need --yes)"),
                             (INFO, "Notes")):
         group = [w for w in plan.warnings if w.severity == severity]

@@ -132,6 +132,8 @@ class Plan:
     usermap_budget: tuple[int, float, int] = (1500, 30.0, 1500)
     #: the revision of staged.json the plan was built from; apply refuses if the file's differs then
     revision: int = 0
+    #: does Amplitude know each id a map maps from or into: "known" | "unknown" | "not checked: why"
+    ids: dict[str, str] = field(default_factory=dict)
 
     # --- questions apply and the UI ask ----------------------------------------------------------
 
@@ -193,6 +195,7 @@ class Plan:
             "non_idempotent": [c.id for c in self.non_idempotent],
             "held": [c.id for c in self.held],
             "users": self.users,
+            "ids": self.ids,
             "summary": {
                 "changes": len(self.changes),
                 "to_send": len(self.to_send),
