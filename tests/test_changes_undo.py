@@ -8,21 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import closed_port_url
 
 from idconsole.api.client import ApiClient
-from idconsole.changes import BLOCKING, Change, Journal, build_plan, undo
+from idconsole.api.transport import RetryPolicy
+from idconsole.changes import BLOCKING, Change, Journal, build_plan, undo, undo_with_lookup
 from idconsole.changes import apply as apply_plan
-from idconsole.changes.undo_lookup import undo_with_lookup
 from idconsole.changes.undo_order import RestoreOrder, Step, order_restore
 from idconsole.sandbox import SandboxConfig
 from idconsole.sandbox.demo import STORY_PHONE_USER, STORY_USER
 from idconsole.workspace import Workspace, demo_connection
 
 
-def workspace_on(server: Any, state_dir: Path, *, rate: tuple[int, float] | None = None) -> Workspace:
+def workspace_on(server: Any, state_dir: Path, *, rate: tuple[int, float] | None = None,
+                 base_url: str | None = None) -> Workspace:
     """A Workspace on a served sandbox (real HTTP), its state in `state_dir`."""
-    connection = demo_connection(SandboxConfig(), base_url=server.base_url, name="undo")
-    client = ApiClient(connection, limits={"usermap": rate} if rate else None)
+    connection = demo_connection(SandboxConfig(), base_url=base_url or server.base_url, name="undo")
+    client = ApiClient(connection, limits={"usermap": rate} if rate else None, retry=RetryPolicy.fast())
     return Workspace(connection, client, state_dir=state_dir / "state")
 
 
@@ -109,6 +111,14 @@ def test_users_already_in_place_get_no_step_and_a_before_cycle_is_left_out():
     assert order.steps == [] and order.cycles == ["a"]
 
 
+def test_of_a_before_cycle_the_user_left_as_it_is_is_one_unmapped_now():
+    # before: a → b, b ↔ c; the entry re-pointed a → c, b → a, and unmapped c
+    after = {"a": "c", "b": "a", "c": None}
+    order = order_restore({"a": "b", "b": "c", "c": "b"}, after)
+    assert order.cycles == ["c"]  # keeping b → a instead would make a → b → a out of a's undo
+    assert replay(after, order.steps) == {"a": "b", "b": "c", "c": None}
+
+
 def test_replay_refuses_a_step_that_closes_a_cycle():
     with pytest.raises(AssertionError, match="cycle"):
         replay({"hank": None, "phone": "hank"}, [Step("hank", "phone"), Step("phone", None)])
@@ -172,6 +182,21 @@ def test_undo_says_why_it_splits_and_what_it_leaves_out(tmp_path: Path):
     assert "user-bbbb changed since this entry: mapped to global-3333 now" in notes[1]
     inverse, notes = undo(journal.require("cycle"), current={"user-bbbb": "user-aaaa"})
     assert inverse == [] and "re-create the mapping cycle" in notes[0]
+
+
+async def test_undo_with_lookup_falls_back_to_the_journal_when_the_server_is_unreachable(tmp_path: Path):
+    ws = workspace_on(None, tmp_path, base_url=closed_port_url())
+    try:
+        write_entry(ws.journal, "swap", [Change.map("user-aaaa", "global-2222"),
+                                         Change.map("user-bbbb", "global-1111")],
+                    {"user-aaaa": "global-1111", "user-bbbb": "global-2222"})
+        entry = ws.journal.require("swap")
+        inverse, notes = await undo_with_lookup(ws, entry)
+        assert described(inverse) == described(undo(entry)[0])
+        assert notes[-1].startswith("could not read the current mappings (unavailable")
+        assert "worked out from the journal alone" in notes[-1]
+    finally:
+        await ws.aclose()
 
 
 # --- the README's story, end to end against the served sandbox -------------------------------------

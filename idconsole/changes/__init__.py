@@ -12,6 +12,7 @@ The public API (the TUI and the CLI are thin faces over it):
                          progress=callback, cancel=asyncio.Event())
     entry = workspace.journal.entries()[0]          # newest first; workspace.journal.get(journal_id)
     changes, notes = undo(entry)                    # stage them to send them
+    changes, notes = await undo_with_lookup(workspace, entry)  # the same, ordered on the mappings read now
 """
 
 from idconsole.changes.apply_guard import refusals
@@ -51,6 +52,7 @@ from idconsole.changes.progress import Progress, ProgressCallback
 from idconsole.changes.recovery import drop_change, reconcile, resolve_unknown
 from idconsole.changes.staged import ProfileMismatch, StagedChangedElsewhere, StagedEntry, StagedSet
 from idconsole.changes.undo import undo
+from idconsole.changes.undo_lookup import undo_with_lookup
 from idconsole.changes.validate import junk_id_reasons, parse_assignments
 
 __all__ = [
@@ -61,4 +63,5 @@ __all__ = [
     "ProfileMismatch", "Progress", "ProgressCallback", "StagedChangedElsewhere", "StagedEntry", "StagedSet",
     "apply", "apply_in_flight", "build_plan", "drop_change", "import_csv", "junk_id_reasons", "normalize_operation",
     "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "render_plan_lines", "resolve_unknown", "undo",
+    "undo_with_lookup",
 ]  # fmt: skip

@@ -17,8 +17,11 @@ The rule (each step is checked by following mappings from the step's target, as 
    pending re-pointing but one is *split*: unmapped in step 1 and mapped back in step 3.
 3. **Maps** of users unmapped now, in increasing height in the before-state graph (a user's target gets
    its own mapping back before anyone is mapped into it). At that point every id holds either its
-   before-state mapping or none, so a map reaches the user again only if the before-state had that
-   cycle itself; such a map is left out (`cycles`), because the plan refuses cycles anyway.
+   before-state mapping or none, so a map could reach the user again only if the before-state had
+   that cycle itself.
+
+A user whose mapping back would re-close a cycle the before-state had (as far as it is known) is left
+as it is (`cycles`): the plan refuses cycles, and unmapping it instead would be no undo either.
 
 So every intermediate state is the after-state with mappings removed, or the before-state with
 mappings still missing, plus the re-pointings proven safe: no cycle, and no chain that neither of them
@@ -62,9 +65,20 @@ def order_restore(targets: Mapping[str, str | None], state: Mapping[str, str | N
     rank = {user: i for i, user in enumerate(targets)}
     pending = [u for u in targets if now[u] != targets[u]]
     final = {**now, **{u: targets[u] for u in pending}}
+    result = RestoreOrder()
+    # a cycle of the before-state is not re-closed: one user on it stays as it is, preferably one that
+    # is unmapped now (keeping a mapping could close a cycle of its own with the others)
+    while True:
+        looped = next((u for u in pending if _walk(final, final[u], u) == _REACHES), None)
+        if looped is None:
+            break
+        on_cycle = [looped, *_path(final, final[looped], looped)]
+        left = next((u for u in on_cycle if u in pending and now[u] is None), looped)
+        result.cycles.append(left)
+        pending.remove(left)
+        final[left] = now[left]
     height = _heights(final, pending)
     by_height = sorted(pending, key=lambda u: (height[u], rank[u]))
-    result = RestoreOrder()
 
     # 1. unmaps (split re-pointings join them, below)
     unmaps = [u for u in pending if targets[u] is None]
@@ -83,20 +97,17 @@ def order_restore(targets: Mapping[str, str | None], state: Mapping[str, str | N
             now[user] = targets[user]
             waiting.discard(user)
         if len(waiting) == len(repoints):  # stuck: split all but one that leaves the known graph
-            kept = next((u for u in repoints if _walk(now, targets[u], u) == _OPAQUE), None)
+            survivor = next((u for u in repoints if _walk(now, targets[u], u) == _OPAQUE), None)
             for user in repoints:
-                if user != kept:
+                if user != survivor:
                     result.split.append(user)
                     now[user] = None
-            waiting = {kept} if kept is not None else set()
+            waiting = {survivor} if survivor is not None else set()
         repoints = [u for u in repoints if u in waiting]
     # 3. maps into place, lowest first
     maps: list[Step] = []
     for user in by_height:
         if now[user] is not None or targets[user] is None:
-            continue
-        if _walk(now, targets[user], user) == _REACHES:
-            result.cycles.append(user)
             continue
         maps.append(Step(user, targets[user]))
         now[user] = targets[user]
@@ -124,6 +135,16 @@ def _walk(graph: Mapping[str, str | None], start: str | None, user: str) -> str:
         seen.add(node)
         node = graph[node]
     return _OPAQUE  # too long to tell: treat it like an id whose mapping is not known
+
+
+def _path(graph: Mapping[str, str | None], start: str | None, user: str) -> list[str]:
+    """The ids from `start` up to (not including) `user`, on a walk known to reach it."""
+    path: list[str] = []
+    node = start
+    while node is not None and node != user and len(path) < WALK_LIMIT:
+        path.append(node)
+        node = graph.get(node)
+    return path
 
 
 def _heights(graph: Mapping[str, str | None], users: list[str]) -> dict[str, int]:
