@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "idconsole"
-SERVICES = ("api", "changes", "config", "sandbox")
+SERVICES = ("api", "changes", "config", "identity", "sandbox")
 FORBIDDEN = ("textual", "idconsole.tui")
 
 
