@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     stage.add_parser("clear", help="drop every staged change")
     for s in stage.choices.values():
         _common(s)
+    for name in ("map", "unmap", "set", "mp-identify", "mp-alias", "mp-merge", "import"):
+        stage.choices[name].add_argument("--json", action="store_true",
+                                         help="print what was staged (or why not) as one JSON document")
 
     p = sub.add_parser("plan", help="what the staged changes would do and send")
     _common(p)

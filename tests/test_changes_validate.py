@@ -18,8 +18,8 @@ from idconsole.changes import CsvImportError, StagedSet, parse_csv_text
 from idconsole.changes.model import Change
 from idconsole.changes.validate import MAX_ID_LENGTH, change_problems, staging_refusal
 from idconsole.config.paths import state_dir
-from idconsole.tui import staging_actions as sa
 from idconsole.tui.screens.stage_dialog import StageChangeDialog
+from idconsole.tui.screens.staged import StagedScreen
 
 GOOD = "hank@globex.net"
 NUL_ID = "hank\x00@globex.net"
@@ -161,8 +161,10 @@ def test_csv_names_the_line_and_uses_the_same_words() -> None:
 async def test_the_dialog_gives_the_same_sentence_as_the_cli_and_the_csv(demo_workspace: Any) -> None:
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        sa.open_staged(app)
         await settle(pilot, app)
+        await pilot.press("f2")  # the staged changes, from any screen
+        await settle(pilot, app)
+        assert isinstance(app.screen, StagedScreen)
         await pilot.press("a")
         await settle(pilot, app)
         dialog = app.screen
@@ -217,3 +219,17 @@ def test_an_old_staged_file_with_such_ids_loads_blocks_and_sends_nothing(sandbox
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert [r for r in sandbox_clean.requests() if r["method"] == "POST"] == []
     assert len(json_out(run_cli("stage", "list", "--json", env=env))) == 3  # nothing lost
+
+
+def test_cli_stage_json_gives_the_error_document_or_what_was_staged(sandbox_clean: Any) -> None:
+    env = sandbox_env(sandbox_clean)
+    result = run_cli("stage", "map", "63629@hmail.com", ESC_ID, "--json", env=env)
+    assert result.returncode == 2
+    sentence = sentence_for("63629@hmail.com", ESC_ID)
+    assert json_out(result) == {"error": {"kind": "bad_input", "message": sentence}}
+    assert result.stderr.strip() == f"idconsole: {sentence}"
+    result = run_cli("stage", "map", "63629@hmail.com", GOOD, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    staged = json_out(result)
+    assert staged["total"] == 1 and [(c["n"], c["user_id"], c["global_user_id"]) for c in staged["staged"]] == [
+        (1, "63629@hmail.com", GOOD)]

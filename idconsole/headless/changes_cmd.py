@@ -118,10 +118,10 @@ async def _stage(ws: Workspace, ns: Any) -> int:
         note(f"Dropped {count} staged change(s).")
         return EXIT_OK
     if kind == "import":
-        changes = import_csv(ns.file)
-        staged.extend(changes)
+        changes = staged.extend(import_csv(ns.file))  # as staged (a duplicate id gets a fresh one)
         note(f"Staged {len(changes)} change(s) from {visible(ns.file)}; {len(staged)} staged in all. "
              "See them with `idconsole plan`.")
+        _print_staged(ws, ns, changes)
         return EXIT_OK
     change = staged.add(_new_change(ns))
     note(f"Staged {staged.position(change.id)}. {visible(change.description())}")
@@ -131,7 +131,15 @@ async def _stage(ws: Workspace, ns: Any) -> int:
             note(f"idconsole: warning: the id {visible(repr(value))} {' and '.join(reasons)}.")
     if change.irreversible:
         note("idconsole: warning: a Mixpanel merge is irreversible; apply needs --allow-irreversible.")
+    _print_staged(ws, ns, [change])
     return EXIT_OK
+
+
+def _print_staged(ws: Workspace, ns: Any, changes: list[Change]) -> None:
+    """`stage map|...|import --json`: what was staged, with its place (a refusal is the error document)."""
+    if getattr(ns, "json", False):
+        print_json({"staged": [{"n": ws.staged.position(c.id), **c.to_json()} for c in changes],
+                    "total": len(ws.staged)})
 
 
 # --- plan ----------------------------------------------------------------------------------------
