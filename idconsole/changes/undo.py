@@ -11,9 +11,10 @@ rejected or never sent did nothing; one whose outcome is unknown is noted, not g
   (they only free targets); then re-pointings of mapped users, each only once following mappings from
   its target provably cannot lead back to it (when that cannot be proven, all but one of them are
   split: unmapped first, mapped back at the end, with a note); then maps of unmapped users, lowest in
-  the before-state graph first, so each map's target already holds its final mapping. Every
-  intermediate state then only holds cycles and chains the after- or before-state had. A map that
-  would re-create a cycle the before-state had is left out with a note (the plan refuses cycles).
+  the before-state graph first, so each map's target already holds its final mapping. No step closes
+  a cycle, and the chains steps create are the before-state's (a re-pointing may briefly point into a
+  user not yet back). A user whose mapping back would re-close a cycle the before-state had is left as
+  it is, with a note (the plan refuses cycles).
   `current` (mappings the caller just read) makes the order exact and notes users changed since.
 - `identify`: `$add k d` → `$add k -d` (exact whatever else happened since). Everything else restores
   the previous value read before sending: `$set k old`, or `$unset k` where k did not exist; `$clearAll`

@@ -23,9 +23,9 @@ The rule (each step is checked by following mappings from the step's target, as 
 A user whose mapping back would re-close a cycle the before-state had (as far as it is known) is left
 as it is (`cycles`): the plan refuses cycles, and unmapping it instead would be no undo either.
 
-So every intermediate state is the after-state with mappings removed, or the before-state with
-mappings still missing, plus the re-pointings proven safe: no cycle, and no chain that neither of them
-had — except a re-pointing's own chain, which is the before-state's.
+So no step closes a cycle (the plan's blocking check), and every chain a step creates is one the
+before-state has — except that a re-pointing may for a moment point into a user whose own mapping is
+not back yet (the plan warns of that chain; it is gone by the last step).
 """
 
 from __future__ import annotations
