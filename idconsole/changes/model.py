@@ -33,26 +33,24 @@ from typing import Any
 
 from idconsole.api.errors import BadInput
 
-AMPLITUDE = "amplitude"
-MIXPANEL = "mixpanel"
-
-MAP, UNMAP, IDENTIFY = "map", "unmap", "identify"
-MP_IDENTIFY, MP_ALIAS, MP_MERGE = "mp_identify", "mp_alias", "mp_merge"
-KINDS = (MAP, UNMAP, IDENTIFY, MP_IDENTIFY, MP_ALIAS, MP_MERGE)
-VENDOR_OF = {
-    MAP: AMPLITUDE, UNMAP: AMPLITUDE, IDENTIFY: AMPLITUDE,
-    MP_IDENTIFY: MIXPANEL, MP_ALIAS: MIXPANEL, MP_MERGE: MIXPANEL,
-}  # fmt: skip
-
-#: every Amplitude Identify user-property operation (the order Amplitude applies them in)
-OPERATIONS = (
-    "$set", "$setOnce", "$add", "$append", "$prepend", "$unset",
-    "$preInsert", "$postInsert", "$remove", "$clearAll",
-)  # fmt: skip
-#: operations whose repetition changes the result (a re-send would double-apply)
-NON_IDEMPOTENT_OPERATIONS = frozenset({"$add", "$append", "$prepend", "$preInsert", "$postInsert", "$remove"})
-#: operations whose values are ignored (Amplitude wants "-")
-VALUELESS_OPERATIONS = frozenset({"$unset", "$clearAll"})
+# the kinds and operations live in `kinds` (so `validate` needs no import of this module); re-exported
+from idconsole.changes.kinds import (  # noqa: F401
+    AMPLITUDE,
+    IDENTIFY,
+    KINDS,
+    MAP,
+    MIXPANEL,
+    MP_ALIAS,
+    MP_IDENTIFY,
+    MP_MERGE,
+    NON_IDEMPOTENT_OPERATIONS,
+    OPERATIONS,
+    UNMAP,
+    VALUELESS_OPERATIONS,
+    VENDOR_OF,
+    normalize_operation,
+)
+from idconsole.changes.validate import staging_refusal
 
 
 def new_change_id() -> str:
@@ -132,8 +130,6 @@ class Change:
         id: str | None = None,
     ) -> Change:
         change = cls(op, user_id, target_id, operation, properties or {}, id=id or new_change_id())
-        from idconsole.changes.validate import staging_refusal  # validate imports this module
-
         refusal = staging_refusal(change)
         if refusal:
             raise BadInput(refusal)
@@ -293,18 +289,6 @@ class Change:
     def replace_id(self, new_id: str | None = None) -> Change:
         return Change(self.op, self.user_id, self.target_id, self.operation, dict(self.properties),
                       id=new_id or new_change_id())
-
-
-def normalize_operation(operation: str) -> str:
-    """`set` / `$set` / `SET` / `setOnce` / `set-once` → the canonical `$set` / `$setOnce` spelling."""
-    if not isinstance(operation, str):
-        raise BadInput("The identify operation must be text, e.g. $set.")
-    raw = operation.strip()
-    key = raw.lstrip("$").replace("-", "").replace("_", "").lower()
-    for op in OPERATIONS:
-        if op[1:].lower() == key:
-            return op
-    raise BadInput(f"Unknown user property operation {raw!r}.", hint=f"Use one of {', '.join(OPERATIONS)}.")
 
 
 def _canon(value: Any) -> str:

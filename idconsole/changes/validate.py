@@ -25,11 +25,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idconsole.api.errors import BadInput
-from idconsole.changes import model
+from idconsole.changes import kinds
 from idconsole.untrusted import visible
+
+if TYPE_CHECKING:  # model imports this module (its constructors call staging_refusal)
+    from idconsole.changes.model import Change
 
 JUNK_IDS = frozenset({"null", "none", "nil", "undefined", "nan", "0", "-1", "[object object]", "(null)", "n/a"})
 MIN_ID_LENGTH = 5
@@ -44,12 +47,12 @@ _QUOTED = 80
 
 #: the names of a change's two ids, as the faces label them
 ID_NAMES = {
-    model.MAP: ("user id", "global user id"),
-    model.UNMAP: ("user id", "global user id"),
-    model.IDENTIFY: ("user id", ""),
-    model.MP_IDENTIFY: ("anonymous id", "identified id"),
-    model.MP_ALIAS: ("alias", "distinct id"),
-    model.MP_MERGE: ("first distinct id", "second distinct id"),
+    kinds.MAP: ("user id", "global user id"),
+    kinds.UNMAP: ("user id", "global user id"),
+    kinds.IDENTIFY: ("user id", ""),
+    kinds.MP_IDENTIFY: ("anonymous id", "identified id"),
+    kinds.MP_ALIAS: ("alias", "distinct id"),
+    kinds.MP_MERGE: ("first distinct id", "second distinct id"),
 }
 
 
@@ -119,50 +122,50 @@ def id_problem(value: Any, name: str) -> str | None:
     return None
 
 
-def same_ids_problem(change: model.Change) -> str | None:
+def same_ids_problem(change: Change) -> str | None:
     """A change that names one id twice: a map into itself, a merge or alias of an id with itself."""
     if change.op not in ID_NAMES or change.target_id is None or change.user_id != change.target_id:
         return None
     if is_empty_id(change.user_id):
         return None
     shown = quoted(change.user_id)
-    if change.op == model.MAP:
+    if change.op == kinds.MAP:
         return f"a user cannot be mapped into itself (the user id and the global user id are both {shown})"
-    if change.op == model.MP_MERGE:
+    if change.op == kinds.MP_MERGE:
         return f"a merge needs two different ids (both are {shown})"
     first, second = ID_NAMES[change.op]
     return f"the {first} and the {second} must differ (both are {shown})"
 
 
-def staging_refusal(change: model.Change) -> str | None:
+def staging_refusal(change: Change) -> str | None:
     """THE staging-time check (every face, same words): None when `change` may be staged, else one
     sentence saying why not. `change_problems` plus a map into itself."""
     problems = change_problems(change)
-    if change.op == model.MAP and not problems:
+    if change.op == kinds.MAP and not problems:
         self_map = same_ids_problem(change)
         if self_map:
             problems.append(self_map)
     return "; ".join(problems) if problems else None
 
 
-def change_problems(change: model.Change) -> list[str]:
+def change_problems(change: Change) -> list[str]:
     """Every reason this change cannot be sent as it is (empty when it can). A map into itself is left
     to the plan (its own `self_map` problem); `staging_refusal` refuses it at staging time."""
     op = change.op
     problems: list[str] = []
-    if op not in model.KINDS:
+    if op not in kinds.KINDS:
         return [f"unknown change kind {op!r}"]
     names = ID_NAMES[op]
     first = id_problem(change.user_id, names[0])
     if first:
         problems.append(first)
-    if op == model.UNMAP:
+    if op == kinds.UNMAP:
         if change.target_id is not None:
             problems.append(
                 "an unmap must not carry a global user id (Amplitude rejects it); unmap removes whatever "
                 "the user is mapped to"
             )
-    elif op == model.IDENTIFY:
+    elif op == kinds.IDENTIFY:
         if change.target_id is not None:
             problems.append("an identify has no second id")
         problems.extend(_identify_problems(change))
@@ -170,17 +173,17 @@ def change_problems(change: model.Change) -> list[str]:
         second = id_problem("" if change.target_id is None else change.target_id, names[1])
         if second:
             problems.append(second)
-    if op in (model.MP_MERGE, model.MP_IDENTIFY, model.MP_ALIAS):
+    if op in (kinds.MP_MERGE, kinds.MP_IDENTIFY, kinds.MP_ALIAS):
         same = same_ids_problem(change)
         if same:
             problems.append(same)
     return problems
 
 
-def _identify_problems(change: model.Change) -> list[str]:
+def _identify_problems(change: Change) -> list[str]:
     operation, props = change.operation, dict(change.properties)
-    if operation not in model.OPERATIONS:
-        return [f"unknown user property operation {operation!r} (use one of {', '.join(model.OPERATIONS)})"]
+    if operation not in kinds.OPERATIONS:
+        return [f"unknown user property operation {operation!r} (use one of {', '.join(kinds.OPERATIONS)})"]
     if operation == "$clearAll":
         return []
     if not props:
@@ -201,7 +204,7 @@ def _identify_problems(change: model.Change) -> list[str]:
 def parse_assignments(assignments: Iterable[str], operation: str) -> dict[str, Any]:
     """Turn CLI/editor `KEY=VALUE` / `KEY:=JSON` strings into a properties dict for `operation`.
     Raises BadInput naming the bad assignment."""
-    operation = model.normalize_operation(operation)
+    operation = kinds.normalize_operation(operation)
     items = list(assignments)
     if operation == "$clearAll":
         extra = [a for a in items if a not in ("-", "*", "")]
@@ -220,7 +223,7 @@ def parse_assignments(assignments: Iterable[str], operation: str) -> dict[str, A
 
 
 def parse_assignment(item: str, operation: str) -> tuple[str, Any]:
-    operation = model.normalize_operation(operation)
+    operation = kinds.normalize_operation(operation)
     if operation == "$unset":
         key = item.split("=", 1)[0]
         key = key[:-1] if key.endswith(":") else key
