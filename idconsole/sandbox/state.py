@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from idconsole.sandbox.amplitude_state import AmplitudeState
+from idconsole.sandbox.events import EventStore
 from idconsole.sandbox.mixpanel_state import MixpanelState
 
 
@@ -18,6 +19,8 @@ class SandboxState:
     def __init__(self) -> None:
         self.amplitude = AmplitudeState()
         self.mixpanel = MixpanelState()
+        #: both vendors' events (events.py); loaded after the users they belong to
+        self.events = EventStore()
         #: what was applied: mappings, unmaps, identifications, events tracked / imported, merges ...
         self.counters: Counter[str] = Counter()
 
@@ -28,6 +31,7 @@ class SandboxState:
         for cluster in mp.get("clusters", ()):
             self.mixpanel.load_cluster(cluster)
         self.mixpanel.aliases.update(mp.get("aliases", {}))
+        self.events.load(data.get("events", {}), self.amplitude)
 
     def load_amplitude(self, users: Any, mappings: Any) -> None:
         for user in users:
@@ -40,5 +44,6 @@ class SandboxState:
         return {
             "amplitude": self.amplitude.export(),
             "mixpanel": self.mixpanel.export(),
+            "events": self.events.export(),
             "counters": dict(self.counters),
         }
