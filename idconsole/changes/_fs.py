@@ -1,10 +1,14 @@
-"""Durable file primitives: fsync'd append and an exclusive non-blocking lock file (atomic replace lives
-in `idconsole.config.atomic`)."""
+"""Durable file primitives: a checked, fsync'd append; finding and cutting a torn last line; an
+exclusive non-blocking lock file (atomic replace lives in `idconsole.config.atomic`)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from idconsole.config.atomic import fsync_dir
 
@@ -19,17 +23,98 @@ except ImportError:
 
 
 def append_line(path: Path, line: bytes) -> None:
-    """Append one line and fsync before returning (the record is on disk when this returns)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    """Append one line and fsync before returning (the record is on disk when this returns).
+
+    Every write's result is checked: a short write is continued, and any failure (ENOSPC, EROFS, EIO,
+    a failed fsync) cuts the file back to where it was, best effort, so no half line is left behind,
+    then raises the OSError naming `path`."""
+    data = line if line.endswith(b"\n") else line + b"\n"
     try:
-        os.write(fd, line if line.endswith(b"\n") else line + b"\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = not path.exists()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
+    start: int | None = None
+    try:
+        st = os.fstat(fd)
+        start = st.st_size if stat.S_ISREG(st.st_mode) else None
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            if written <= 0:  # pragma: no cover - POSIX raises instead; never loop forever
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            view = view[written:]
         os.fsync(fd)
+    except OSError as exc:
+        if start is not None:
+            try:
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            except OSError:
+                pass  # the reader skips a torn line and the next append repairs it
+        raise _naming(exc, path) from exc
     finally:
         os.close(fd)
     if new:
         fsync_dir(path.parent)
+
+
+def torn_tail(path: Path, *, is_complete: Callable[[bytes], bool]) -> tuple[int, bytes] | None:
+    """(offset, bytes) of a torn last line — no newline at its end, or `is_complete(line)` false —
+    None when the file ends with a complete line (or is empty, missing, or not a regular file)."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return None
+    with fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return None
+        end = st.st_size
+        fh.seek(end - 1)
+        ends_with_newline = fh.read(1) == b"\n"
+        body_end = end - 1 if ends_with_newline else end
+        start = _line_start(fh, body_end)
+        fh.seek(start)
+        last = fh.read(end - start)
+    if ends_with_newline and is_complete(last[:-1]):
+        return None
+    return start, last
+
+
+def _line_start(fh: BinaryIO, end: int, chunk: int = 64 * 1024) -> int:
+    """Offset just after the last newline before `end` (0 when there is none)."""
+    pos = end
+    while pos > 0:
+        step = min(chunk, pos)
+        fh.seek(pos - step)
+        block = fh.read(step)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            return pos - step + cut + 1
+        pos -= step
+    return 0
+
+
+def cut_at(path: Path, offset: int) -> None:
+    """Truncate `path` to `offset` bytes and fsync it."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, offset)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error, naming `path` (a write to an open descriptor names no file)."""
+    if exc.filename is not None:
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
 
 
 class LockFile:

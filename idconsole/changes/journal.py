@@ -1,6 +1,8 @@
 """The journal: `<state_dir>/<profile>/journal.jsonl`, one JSON record per line, appended and fsync'd
 one record at a time, so a crash or a kill loses at most the record being written (a torn last line
-is skipped when reading). It never holds a secret: only ids, properties, URLs without credentials,
+is skipped when reading, and moved aside to `journal.jsonl.torn-<time>` before the next append, so it is
+never joined to the next record). A write that fails (full disk, read-only) leaves nothing half-written
+and raises: apply stops before it sends anything more. It never holds a secret: only ids, properties, URLs without credentials,
 and error messages (which the client builds without secrets; known secret values are also redacted).
 
 Every apply writes, under one `journal_id` (`20250101-120000-ab12`, sortable, UTC):
@@ -12,14 +14,18 @@ Every apply writes, under one `journal_id` (`20250101-120000-ab12`, sortable, UT
                                  "properties": {user: {key: value}}, "properties_unreadable": {user: reason}},
                    "confirmed": {"acknowledged_warnings": [codes], "allow_irreversible": bool}}
 {"type": "intent", "journal_id", "at", "request": i, "kind", "changes": [ids]}     BEFORE sending request i
-{"type": "ack",    "journal_id", "at", "request": i}                               right after the server said OK
-{"type": "fail",   "journal_id", "at", "request": i, "outcome": "rejected"|"unknown"|"not_applied",
-                   "error": {"kind", "message", "status"}}
+{"type": "ack",    "journal_id", "at", "request": i, "kind", "changes": [ids]}  right after the server said OK
+{"type": "fail",   "journal_id", "at", "request": i, "kind", "changes": [ids],
+                   "outcome": "rejected"|"unknown"|"not_applied", "error": {"kind", "message", "status"}}
 {"type": "verify", "journal_id", "at", "results": {change_id: "confirmed"|"pending"|"failed"|"unverifiable"},
                    "notes": {change_id: text}}
 {"type": "end",    "journal_id", "at", "summary": {...}, "stopped": null|"cancelled"|"auth"|"unavailable"}
 {"type": "resolve","journal_id", "at", "change": change_id, "decision": "applied"|"resend"|"dropped"} (later)
+{"type": "torn",   "journal_id", "at", "bytes": n, "saved_as": "journal.jsonl.torn-..."}   a repaired tail
 ```
+
+`intent`, `ack` and `fail` name their changes themselves, so an acknowledgement is recognised even
+when the `begin` record next to it was damaged.
 
 An `intent` with neither `ack` nor `fail` after it means the process died while that request was in
 flight: its changes' outcome is unknown (`JournalEntry.change_status` says `unknown`).
@@ -28,12 +34,15 @@ flight: its changes' outcome is unknown (`JournalEntry.change_status` says `unkn
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from idconsole.api.errors import BadInput
-from idconsole.changes._fs import append_line
+from idconsole.changes._fs import append_line, cut_at, torn_tail
 from idconsole.changes.journal_entry import (
     ACKED,
     IN_FLIGHT,
@@ -46,6 +55,7 @@ from idconsole.changes.journal_entry import (
     new_journal_id,
     now,
 )
+from idconsole.config.atomic import atomic_write
 
 __all__ = ["ACKED", "IN_FLIGHT", "NOT_APPLIED", "NOT_SENT", "REJECTED", "UNKNOWN", "Journal", "JournalEntry",
            "JournalRequest", "new_journal_id", "now"]
@@ -56,33 +66,62 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        #: one sentence per torn tail this object repaired (apply reports them)
+        self.repairs: list[str] = []
 
     # --- writing ---------------------------------------------------------------------------------
 
     def append(self, record: dict[str, Any], *, redact: Iterable[str] = ()) -> None:
-        """Write one record and fsync it. `redact`: secret values that must never appear (defence in
-        depth: nothing we write should contain one)."""
+        """Write one record and fsync it; OSError (naming the journal) when it could not be written
+        whole — then nothing of it is left in the file. A torn last line is first moved aside
+        (`repair_tail`), never joined to this record. `redact`: secret values that must never appear
+        (defence in depth: nothing we write should contain one)."""
         if "at" not in record:
             record = {**record, "at": now()}
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
         for value in redact:
             if value and len(value) >= 4 and value in line:
                 line = line.replace(value, "***")
+        self.repair_tail(journal_id=record.get("journal_id"))
         append_line(self.path, line.encode("utf-8"))
+
+    def repair_tail(self, *, journal_id: Any = None) -> str | None:
+        """If the last line is torn (a kill or a full disk cut it short), move it to
+        `journal.jsonl.torn-<UTC time>` beside the journal, cut it off, and note that in the journal
+        (`{"type": "torn", "bytes", "saved_as"}`, under `journal_id` when given). Returns the note's
+        sentence (also kept in `self.repairs`), None when the tail was whole."""
+        found = torn_tail(self.path, is_complete=_parses)
+        if found is None:
+            return None
+        offset, fragment = found
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        aside = self.path.with_name(f"{self.path.name}.torn-{stamp}")
+        atomic_write(aside, fragment)
+        cut_at(self.path, offset)
+        sentence = (f"The journal's last line was torn ({len(fragment)} bytes, cut short by a kill or a full disk); "
+                    f"it was moved to {aside.name} and is not read.")
+        self.repairs.append(sentence)
+        note = {"type": "torn", "journal_id": journal_id if isinstance(journal_id, str) else new_journal_id(),
+                "at": now(), "bytes": len(fragment), "saved_as": aside.name}
+        append_line(self.path, json.dumps(note, separators=(",", ":")).encode("utf-8"))
+        return sentence
 
     # --- reading ---------------------------------------------------------------------------------
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every readable record in file order (a torn or foreign line is skipped)."""
+        """Every readable record in file order (a torn or foreign line is skipped; a journal path
+        that is not a regular file reads as empty)."""
         try:
             fh = self.path.open("rb")
         except FileNotFoundError:
             return
         with fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return
             for raw in fh:
                 try:
                     record = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError):
+                except (UnicodeDecodeError, ValueError, RecursionError):
                     continue
                 if isinstance(record, dict) and isinstance(record.get("journal_id"), str):
                     yield record
@@ -125,10 +164,18 @@ class Journal:
         the staged set after a crash."""
         result: dict[str, tuple[str, JournalEntry]] = {}
         for entry in reversed(self.entries()):  # oldest first, newer overwrite
-            for change in entry.changes:
-                status = entry.change_status(change.id)
+            for change_id in entry.change_ids():
+                status = entry.change_status(change_id)
                 if status != NOT_SENT:
-                    result[change.id] = (status, entry)
-                if change.id in entry.resolutions:
-                    result[change.id] = ("resolved_" + entry.resolutions[change.id], entry)
+                    result[change_id] = (status, entry)
+                if change_id in entry.resolutions:
+                    result[change_id] = ("resolved_" + entry.resolutions[change_id], entry)
         return result
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return True

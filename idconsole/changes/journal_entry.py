@@ -73,6 +73,8 @@ class JournalEntry:
     ended_at: str | None = None
     #: change id -> "applied" | "resend" | "dropped" (decisions about unknown outcomes taken later)
     resolutions: dict[str, str] = field(default_factory=dict)
+    #: torn journal tails repaired by this apply: {"bytes", "saved_as", "at"}
+    repairs: list[dict[str, Any]] = field(default_factory=list)
 
     # --- per change ------------------------------------------------------------------------------
 
@@ -97,6 +99,16 @@ class JournalEntry:
         if request.state == IN_FLIGHT and self.finished:
             return UNKNOWN
         return request.state
+
+    def change_ids(self) -> list[str]:
+        """Every change this apply planned or sent — also those only its intent/ack/fail records name
+        (when its begin record was damaged)."""
+        ids = [c.id for c in self.changes]
+        known = set(ids)
+        for request in self.requests:
+            ids.extend(cid for cid in request.change_ids if cid not in known)
+            known.update(request.change_ids)
+        return ids
 
     def change(self, change_id: str) -> Change | None:
         for change in self.changes:
@@ -160,6 +172,7 @@ class JournalEntry:
             "summary": self.summary,
             "counts": self.counts(),
             "resolutions": self.resolutions,
+            "repairs": self.repairs,
         }
 
     # --- building from records -------------------------------------------------------------------
@@ -192,6 +205,8 @@ class JournalEntry:
             self.confirmed = record.get("confirmed") or {}
             return
         request = self._request(record.get("request"))
+        if request is None and kind in ("intent", "ack", "fail"):
+            request = self._request_from(record)  # its begin record was damaged: the record says enough
         if kind == "intent" and request is not None:
             request.state = IN_FLIGHT
         elif kind == "ack" and request is not None:
@@ -213,10 +228,21 @@ class JournalEntry:
             self.ended_at = record.get("at")
             self.summary = record.get("summary") or {}
             self.stopped = record.get("stopped")
+        elif kind == "torn":
+            self.repairs.append({"bytes": record.get("bytes"), "saved_as": record.get("saved_as"),
+                                 "at": record.get("at")})
         elif kind == "resolve":
             change_id, decision = record.get("change"), record.get("decision")
             if isinstance(change_id, str) and decision in ("applied", "resend", "dropped"):
                 self.resolutions[change_id] = decision
+
+    def _request_from(self, record: dict[str, Any]) -> JournalRequest | None:
+        index, ids = record.get("request"), record.get("changes")
+        if not isinstance(index, int) or not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return None
+        request = JournalRequest(index, str(record.get("kind", "")), "", "", tuple(ids), len(ids))
+        self.requests.append(request)
+        return request
 
     def _request(self, index: Any) -> JournalRequest | None:
         for request in self.requests:

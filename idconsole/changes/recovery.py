@@ -24,7 +24,10 @@ def reconcile(workspace: Workspace, *, locked: bool = False) -> list[str]:
     """Bring the staged set in line with the journal after a crash or kill (see module docstring).
     Does nothing while an apply is in flight. Returns one note per change it touched."""
     lock = ApplyLock(workspace.state_dir)
-    if not locked and not lock.acquire():
+    try:
+        if not locked and not lock.acquire():
+            return []
+    except OSError:  # a read-only state dir: nothing could be written back anyway (apply says why)
         return []
     try:
         return reconcile_unlocked(workspace.staged, workspace.journal)
