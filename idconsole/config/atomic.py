@@ -25,8 +25,17 @@ def fsync_dir(directory: Path) -> None:
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace `path` with `data` atomically; the file gets permissions `mode` (owner-only by default).
-    The temp file (`.<name>.*.tmp`, same directory) is removed on any failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    The temp file (`.<name>.*.tmp`, same directory) is removed on any failure. An OSError names `path`
+    itself (not the temp file), so "could not write staged.json" is what a user reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)  # its OSError already names the directory
+    try:
+        _replace(path, data, mode)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    fsync_dir(path.parent)
+
+
+def _replace(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -38,7 +47,6 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     except BaseException:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:  # gone already, or the directory refuses even that
             pass
         raise
-    fsync_dir(path.parent)
