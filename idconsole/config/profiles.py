@@ -30,6 +30,7 @@ import tomli_w
 
 from idconsole.config import paths
 from idconsole.config.atomic import atomic_write
+from idconsole.config.base_url import base_url_problem
 from idconsole.config.connection import REGIONS
 from idconsole.config.errors import ConfigError, ProfileNotFound
 
@@ -74,8 +75,9 @@ class Profile:
             raise ConfigError(
                 f"Profile {self.name!r}: merge_mode must be one of {', '.join(MERGE_MODES)}, not {self.merge_mode!r}."
             )
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"Profile {self.name!r}: base_url must start with http:// or https://.")
+        problem = None if self.base_url is None else base_url_problem(self.base_url)
+        if problem:
+            raise ConfigError(f"Profile {self.name!r}: base_url is not usable: {problem}.")
 
     @property
     def has_amplitude(self) -> bool:
@@ -185,6 +187,9 @@ def _read_document(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # the message carries "(at line N, column M)"
         raise ConfigError(f"{path} is not valid TOML: {exc}.", hint="Fix or remove it; idconsole did not change it.") from None
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise ConfigError(f"{path} is not usable: its values are nested too deeply.",
+                          hint="Fix or remove it; idconsole did not change it.") from None
     profiles = doc.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: `profiles` must be a table ([profiles.NAME]).", hint="Fix or remove it.")

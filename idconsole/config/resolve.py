@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from idconsole.config import secrets
+from idconsole.config.base_url import base_url_problem
 from idconsole.config.connection import REGIONS, AmplitudeCredentials, Connection, MixpanelCredentials
 from idconsole.config.errors import ConfigError, MissingSecret
 from idconsole.config.profiles import MERGE_MODES, Profile, get_profile, load_profiles
@@ -78,8 +79,9 @@ def _region(value: str | None, origin: str) -> str:
 def _base_url(value: str | None, origin: str) -> str | None:
     if value is None:
         return None
-    if not value.startswith(("http://", "https://")):
-        raise ConfigError(f"{origin}: base URL must start with http:// or https://.")
+    problem = base_url_problem(value)
+    if problem:
+        raise ConfigError(f"{origin} is not a usable base URL: {problem}.", hint=f"Fix {origin}, then run the command again.")
     return value.rstrip("/")
 
 
