@@ -109,6 +109,12 @@ def test_blocking_problems_refuse_with_exit_2(sandbox_clean):
     env = sandbox_env(sandbox_clean)
     sandbox_clean.seed_users([("cli-user-0002", "cli-user-0001")])
     assert run_cli("stage", "map", "cli-user-0001", "cli-user-0002", env=env).returncode == 0
+    # `plan` says so with exit 2 too (the contract), and still prints the plan
+    result = run_cli("plan", env=env)
+    assert result.returncode == 2 and "cycle" in result.stdout and "blocking" in result.stderr
+    result = run_cli("plan", "--json", env=env)
+    assert result.returncode == 2
+    assert any(w["code"] == "cycle" and w["severity"] == "blocking" for w in json_out(result)["warnings"])
     result = run_cli("apply", "--yes", env=env)
     assert result.returncode == 2 and "cycle" in result.stderr
     assert mapping(sandbox_clean, "cli-user-0001") is None

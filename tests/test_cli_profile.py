@@ -75,19 +75,21 @@ def test_eu_amplitude_profile_is_not_offered(sandbox_clean):
     sandbox_clean.clear_requests()
     result = run_cli("profile", STORY_USER, "--json", env=amplitude_env(sandbox_clean, IDCONSOLE_REGION="eu"))
     assert result.returncode == 2, result.stderr
-    assert result.stdout == ""
+    assert json_out(result)["error"]["kind"] == "not_offered"  # --json: one document, on failure too
     assert "EU" in result.stderr
     assert not [r for r in sandbox_clean.requests() if "userprofile" in r["path"]]
 
 
-def test_unknown_user(sandbox_clean):
+def test_unknown_user_is_exit_5_with_one_error_document(sandbox_clean):
+    # the contract: an id the vendor does not know is exit 5, and --json still prints one document
     result = run_cli("profile", "nobody-ever@example.com", "--json", env=amplitude_env(sandbox_clean))
-    assert result.returncode == 1
-    assert result.stdout == ""
+    assert result.returncode == 5
+    error = json_out(result)["error"]
+    assert error["kind"] == "not_found" and "nobody-ever@example.com" in error["message"]
     assert "nobody-ever@example.com" in result.stderr and "no user" in result.stderr
     result = run_cli("profile", "nobody-ever@example.com", "--vendor", "mixpanel", env=sandbox_env(sandbox_clean))
-    assert result.returncode == 1
-    assert "Mixpanel has no user" in result.stderr
+    assert result.returncode == 5
+    assert "Mixpanel has no user" in result.stderr and result.stdout == ""
 
 
 def test_vendor_without_credentials_is_bad_input(sandbox_clean):

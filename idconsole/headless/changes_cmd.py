@@ -3,7 +3,8 @@
 - `stage map|unmap|set|mp-identify|mp-alias|mp-merge|import` add to the profile's staged set (nothing
   is sent); `stage list [--json]`, `stage drop N`, `stage clear`. `set USER KEY=VALUE... --op $add`:
   `KEY=VALUE` is text, `KEY:=JSON` a JSON value; `$add` needs numbers; `$unset` takes bare keys.
-- `plan [--json]`: effects, warnings, the exact requests (exit 0; blocking problems are in the plan).
+- `plan [--json]`: effects, warnings, the exact requests (exit 0; exit 2 when the plan has a blocking
+  problem — the plan is still printed).
 - `apply [--yes] [--allow-irreversible] [--json]`: without `--yes` prints the plan and refuses (exit 2)
   — unless stdin and stderr are a terminal, where it asks (type `yes`). `--yes` acknowledges the
   warnings; irreversible changes also need `--allow-irreversible`. Progress goes to stderr; Ctrl-C
@@ -150,15 +151,20 @@ def run_plan(ns: Any) -> int:
 
 
 async def _plan(ws: Workspace, ns: Any) -> int:
+    """Prints the plan; exit 2 when it has a blocking problem (apply would refuse it), else 0."""
     plan = await build_plan(ws)
+    code = EXIT_REFUSED if plan.blocking else EXIT_OK
     if ns.json:
         print_json(plan.to_json())
-        return EXIT_OK
+        return code
     if plan.empty:
         note("Nothing is staged.")
         return EXIT_OK
     _print_plan(plan, sys.stdout)
-    return EXIT_OK
+    if plan.blocking:
+        note(f"idconsole: the plan has {len(plan.blocking)} blocking problem(s); apply would refuse it "
+             "until they are fixed.")
+    return code
 
 
 def _print_plan(plan: Plan, stream: Any) -> None:

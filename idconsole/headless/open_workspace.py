@@ -16,8 +16,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from idconsole.api.errors import BadInput
+from idconsole.api.errors import BadInput, IdConsoleError
 from idconsole.config.resolve import resolve_connection
+from idconsole.config.secret import Secret
+from idconsole.headless.errors import chain, env_redactor, translate
 from idconsole.headless.output import configure_logging
 from idconsole.workspace import Workspace
 
@@ -37,7 +39,9 @@ def open_workspace(ns: Any) -> Workspace:
 
 def run_async(coro_fn: Callable[[Workspace, Any], Awaitable[int]], ns: Any) -> int:
     """Open the workspace, `await coro_fn(workspace, ns)` on a fresh event loop, always close the
-    client (also on errors, which then propagate to the CLI's error reporter). Returns the exit code."""
+    client (also on errors, which then propagate to the CLI's error reporter). Returns the exit code.
+    A failure that is not one of ours is translated here, while the workspace still knows its secrets
+    (to scrub them from the message) and its state directory (to name it when an OSError does not)."""
 
     configure_logging()
 
@@ -45,7 +49,38 @@ def run_async(coro_fn: Callable[[Workspace, Any], Awaitable[int]], ns: Any) -> i
         workspace = open_workspace(ns)
         try:
             return await coro_fn(workspace, ns)
+        except (IdConsoleError, KeyboardInterrupt, asyncio.CancelledError, BrokenPipeError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - turned into one of ours, reported by the CLI
+            raise translate(exc, redact=workspace_redactor(workspace),
+                            where=f"a file in {workspace.state_dir}") from exc
         finally:
             await workspace.aclose()
 
     return asyncio.run(main())
+
+
+def workspace_redactor(workspace: Workspace) -> Callable[[str], str]:
+    """The client's own redactor when it exists (it knows every encoding the client sent), the raw
+    secret values of the connection otherwise, and the IDCONSOLE_* values either way."""
+    funcs = [env_redactor()]
+    client = getattr(workspace, "_client", None)  # not `workspace.client`: that would build one
+    redact = getattr(getattr(client, "transport", None), "redact", None)
+    if callable(redact):
+        funcs.append(redact)
+    values = [s.reveal() for s in connection_secrets(workspace.connection)]
+    funcs.append(chain(_replacer(v) for v in sorted(values, key=len, reverse=True) if len(v) >= 3))
+    return chain(funcs)
+
+
+def _replacer(value: str) -> Callable[[str], str]:
+    return lambda text: text.replace(value, "***")
+
+
+def connection_secrets(connection: Any) -> list[Secret]:
+    """Every Secret a connection holds (both vendors' credentials)."""
+    found: list[Secret] = []
+    for creds in (connection.amplitude, connection.mixpanel):
+        if creds is not None:
+            found += [v for v in vars(creds).values() if isinstance(v, Secret)]
+    return found

@@ -18,17 +18,27 @@ from typing import IO, Any
 from idconsole.api.models import MappedUser, MixpanelProfile, UserMappings, UserProfile
 from idconsole.untrusted import visible
 
+STDOUT_NAME = "standard output"
+_STREAM_NAMES = {"<stdout>": STDOUT_NAME, "<stderr>": "standard error"}
+
 
 def write(text: str, file: IO[str] | None = None) -> None:
-    """Write one line; characters the stream cannot encode become backslash escapes (never a crash)."""
+    """Write one line; characters the stream cannot encode become backslash escapes (never a crash).
+    A failed write (stdout redirected to a full disk) raises an OSError that names the stream."""
     stream = sys.stdout if file is None else file
     line = text if text.endswith("\n") else text + "\n"
     try:
-        stream.write(line)
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
-    stream.flush()
+        try:
+            stream.write(line)
+        except UnicodeEncodeError:
+            encoding = getattr(stream, "encoding", None) or "ascii"
+            stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
+        stream.flush()
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        name = str(getattr(stream, "name", "output"))
+        raise OSError(exc.errno, exc.strerror, _STREAM_NAMES.get(name, name)) from exc
 
 
 class _NoteFormatter(logging.Formatter):
@@ -54,10 +64,25 @@ def note(text: str) -> None:
     write(text, sys.stderr)
 
 
+_printed = {"json": False}
+
+
 def print_json(document: Any, file: IO[str] | None = None) -> None:
     """The one JSON document of a --json command. ASCII-only (`\\uXXXX`), so no id can reach the
-    terminal as a raw control or bidi character even when stdout is a terminal."""
-    write(json.dumps(document, ensure_ascii=True, indent=2, default=str), file)
+    terminal as a raw control or bidi character even when stdout is a terminal. Recorded before it is
+    written, so an error reported afterwards never adds a second (or follows a torn) document."""
+    text = json.dumps(document, ensure_ascii=True, indent=2, default=str)
+    _printed["json"] = True
+    write(text, file)
+
+
+def json_printed() -> bool:
+    """Whether this command has printed (or started printing) its JSON document."""
+    return _printed["json"]
+
+
+def reset_json_printed() -> None:
+    _printed["json"] = False
 
 
 def value_text(value: Any, *, limit: int | None = 500) -> str:

@@ -2,7 +2,8 @@
 
 Amplitude (default when the connection has it): the User Profile API — not offered in EU (NotOffered,
 exit 2, nothing sent). Mixpanel: the engage profile; `distinct_id` is the cluster's canonical id.
-Unknown user: a clear message, exit 1.
+Unknown user: a clear message, exit 5 (the contract's "an id the vendor does not know"); with `--json`
+the document `{"error": {"kind": "not_found", "message"}}`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from idconsole.api.errors import BadInput, NotFound
+from idconsole.headless.errors import EXIT_NOT_FOUND, EXIT_OK
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import (
     amplitude_profile_lines,
@@ -20,8 +22,6 @@ from idconsole.headless.output import (
     write,
 )
 from idconsole.workspace import Workspace
-
-EXIT_OK, EXIT_NOT_FOUND = 0, 1
 
 
 def run(ns: Any) -> int:
@@ -79,7 +79,10 @@ async def show_profile(ws: Workspace, ns: Any) -> int:
             document, lines = mp.to_json(), mixpanel_profile_lines(mp)
     except NotFound:
         label = "Amplitude" if vendor == "amplitude" else "Mixpanel"
-        note(f"idconsole: {label} has no user with {kind} {user}.")
+        message = f"{label} has no user with {kind} {user}."
+        note(f"idconsole: {message}")
+        if ns.json:
+            print_json({"error": {"kind": "not_found", "message": message}})
         return EXIT_NOT_FOUND
     if ns.json:
         print_json(document)
