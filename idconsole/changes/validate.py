@@ -44,6 +44,8 @@ _NEVER_IN_AN_ID = frozenset({"Cc", "Zl", "Zp", "Cs"})
 _WHAT_IT_IS = {"Cc": "a control character", "Cs": "an undecodable character"}
 #: how much of a refused id a sentence quotes
 _QUOTED = 80
+#: no real property is nested deeper; far deeper ones would exhaust the JSON encoder's recursion later
+MAX_VALUE_DEPTH = 100
 
 #: the names of a change's two ids, as the faces label them
 ID_NAMES = {
@@ -98,6 +100,17 @@ def as_number(value: Any) -> int | float | None:
             return None
         return number if math.isfinite(number) else None
     return None
+
+
+def nesting_depth(value: Any) -> int:
+    """How many lists/objects deep `value` goes (0 for a scalar); iterative, so any depth is measured."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def quoted(value: str) -> str:
@@ -194,7 +207,10 @@ def _identify_problems(change: Change) -> list[str]:
             problems.append("a property name is empty")
         elif key.startswith("$"):
             problems.append(f"property name {key!r} starts with '$' (reserved for operations)")
-        if operation == "$add" and as_number(value) is None:
+        depth = nesting_depth(value)
+        if depth > MAX_VALUE_DEPTH:
+            problems.append(f"the value of {key!r} is nested {depth:,} levels deep; at most {MAX_VALUE_DEPTH} are allowed")
+        elif operation == "$add" and as_number(value) is None:
             problems.append(f"$add needs a number for {key!r}, not {json.dumps(value, default=str)[:40]}")
         if operation == "$unset" and value != "-":
             problems.append(f'$unset of {key!r} takes the value "-"')
@@ -239,7 +255,10 @@ def parse_assignment(item: str, operation: str) -> tuple[str, Any]:
         try:
             value = json.loads(raw)
         except ValueError:
-            raise BadInput(f"Bad KEY:=JSON {item!r}: {raw[:40]!r} is not valid JSON.") from None
+            raise BadInput(f"Bad KEY:=JSON {item[:80]!r}: {raw[:40]!r} is not valid JSON.") from None
+        except RecursionError:  # the decoder recurses once per level
+            raise BadInput(f"Bad KEY:=JSON for {key[:80]!r}: the value is nested too deeply; a property value "
+                           f"may be nested at most {MAX_VALUE_DEPTH} levels.") from None
     else:
         key, value = item[:idx], item[idx + 1 :]
     if not key.strip():
