@@ -225,7 +225,9 @@ async def test_search_resolves_a_device_id_and_says_which_match(demo_workspace):
         # the same search again comes from the cache: no budget spent
         screen = await lookup(pilot, app, demo.STORY_PHONE_DEVICE)
         assert "(cached)" in status(screen)
-        assert "search 359/360" in str(screen.query_one("#search-budget").render())
+        badge = str(screen.query_one("#search-budget").render())
+        assert "search 359/360" in badge and "last result cached" in badge
+        assert screen.found is not None and screen.found.resolution.by == "device"
 
 
 async def test_several_matches_are_listed_to_choose(demo_workspace):
@@ -501,3 +503,19 @@ async def mapping_requests(ws: Workspace) -> int:
                                  base_url=ws.connection.base_url) as client:
         log = (await client.get("/_sandbox/requests")).json()
     return sum(1 for entry in log if entry["path"] == "/api/2/usermap")
+
+
+def test_the_screens_words_show_ids_literally():
+    from idconsole.api.models import MappedUser, UserMappings
+    from idconsole.identity.graph import Chain
+    from idconsole.tui.screens import lookup_text as words
+
+    hostile = "[bold red]admin[/]\x1b[31m"
+    assert "[bold red]admin[/]\\x1b[31m" in words.unknown_status(hostile).plain
+    assert "[bold red]admin[/]" in words.unknown_notice(hostile) and "\x1b" not in words.unknown_notice(hostile)
+    cycle = Chain("x-user", (MappedUser("y-user", 2),), cycle_to="x-user")
+    text = words.summary("x-user", UserMappings("x-user", (MappedUser("y-user", 2),), (MappedUser("y-user", 2),)),
+                         cycle).plain
+    assert text == "x-user – maps into a cycle x-user → y-user → x-user ↻ · 1 id mapped into it"
+    assert words.budget_text(3, 360).plain == "search 3/360 left this hour"
+    assert words.budget_text(3, 360, cached=True).plain.endswith("· last result cached")

@@ -22,14 +22,15 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
-from idconsole.api.models import SearchMatch, SearchResult, UserMappings
+from idconsole.api.models import SearchMatch, SearchResult
 from idconsole.identity import graph as g
 from idconsole.identity.lookup import Lookup, look_up
-from idconsole.identity.resolve import AMBIGUOUS, ANONYMOUS, BY_USER, SEARCH_KIND_WORDS, UNKNOWN, Resolution
+from idconsole.identity.resolve import AMBIGUOUS, ANONYMOUS, BY_USER, UNKNOWN, Resolution
 from idconsole.tui import staging_actions
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
+from idconsole.tui.screens import lookup_text as words
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.identity_tree import IdentityTree
 from idconsole.tui.widgets.node_details import NodeDetails
@@ -166,11 +167,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             widget.update(Content("search budget: n/a").stylize("dim"))
             return
         remaining, limit = budget
-        text = Content.assemble(("search ", "dim"), (f"{remaining}/{limit}", "bold"), (" left this hour", "dim"))
-        if result is not None and result.cached:
-            text = Content.assemble(text, (" · last result cached", "dim italic"))
         widget.set_class(remaining < max(1, limit // 10), "-low")
-        widget.update(text)
+        widget.update(words.budget_text(remaining, limit, cached=result is not None and result.cached))
 
     def _report(self, exc: BaseException, context: str) -> None:
         """The shell's error router shows it; the status line keeps it visible on this screen."""
@@ -241,27 +239,16 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             return
         user_id, mappings, chain = found.user_id, found.mappings, found.chain
         if resolution.search is not None and user_id != query:
-            note = self._search_note(query, resolution)
+            note = words.search_note(query, resolution)
         root, children = g.root_nodes(user_id, mappings, chain, found.learned, amplitude_id=found.amplitude_id)
         tree.show_lookup(root, children)
         self.resolved_user = user_id
         self._drawn_at_journal = self._journal_size()
         self._remember(query)
-        summary = self._summary(user_id, mappings, chain)
+        summary = words.summary(user_id, mappings, chain)
         self.set_status(Content.assemble(note, "  ", summary) if note is not None and note.plain else summary)
         self.query_one(NodeDetails).show(root)
         tree.focus()
-
-    @staticmethod
-    def _search_note(query: str, resolution: Resolution) -> Content:
-        result = resolution.search
-        assert result is not None
-        how = SEARCH_KIND_WORDS.get(result.type, result.type)
-        return Content.assemble(
-            ("Resolved by search: ", "bold"), literal(query, limit=50), f" is {how} of user ",
-            literal(resolution.user_id or "", limit=60, style="bold"),
-            (" (cached)" if result.cached else "", "dim"), ".",
-        )
 
     def _show_unresolved(self, resolution: Resolution) -> None:
         """No single user: say why (unknown, anonymous) or list the matches to choose from."""
@@ -269,46 +256,13 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         if resolution.outcome == UNKNOWN:
             self.identity_tree.show_message("Nothing found.")
             self.query_one(NodeDetails).show(None)
-            self.set_status(
-                Content.assemble(
-                    ("Unknown user: ", "bold"),
-                    literal(query, limit=80),
-                    " is not a user id, device id, Amplitude id or email Amplitude knows "
-                    "(no mappings, no search match).",
-                ),
-                error=True,
-            )
-            self.notify(f"No user, device or Amplitude id “{visible(query, limit=60)}” is known.",
-                        title="Unknown user", severity="warning", markup=False)
+            self.set_status(words.unknown_status(query), error=True)
+            self.notify(words.unknown_notice(query), title="Unknown user", severity="warning", markup=False)
         elif resolution.outcome == ANONYMOUS:
             self.identity_tree.show_message("Anonymous user: no user id, so no mappings.")
-            self.set_status(
-                Content.assemble(
-                    literal(query, limit=60),
-                    f" belongs to an anonymous user (Amplitude id {resolution.amplitude_id}) that has no user "
-                    "id: it has no mappings. Its profile can be opened by device id from the command line.",
-                )
-            )
-        elif resolution.outcome == AMBIGUOUS and resolution.search is not None:
-            how = SEARCH_KIND_WORDS.get(resolution.search.type, resolution.search.type)
-            self._show_matches(query, resolution.matches, how)
-
-    def _summary(self, user_id: str, mappings: UserMappings, chain: g.Chain) -> Content:
-        short = visible(user_id, limit=50)
-        if chain.cycle_to is not None:
-            into = Content.assemble(("maps into a cycle ", "$warning"), literal(chain.describe(
-                lambda i: visible(i, limit=24))))
-        elif chain.is_chain:
-            into = Content.assemble(("maps into a chain ", "$warning"), literal(chain.describe(
-                lambda i: visible(i, limit=24))))
-        elif chain.steps:
-            into = Content.assemble("maps into ", literal(chain.steps[0].user_id, limit=50))
-        else:
-            into = Content("maps into nothing")
-        count = len({m.user_id for m in mappings.mapped_from})
-        return Content.assemble(
-            (short, "bold"), " – ", into, f" · {count} id{'s' if count != 1 else ''} mapped into it"
-        )
+            self.set_status(words.anonymous_status(query, resolution.amplitude_id))
+        elif resolution.outcome == AMBIGUOUS:
+            self._show_matches(query, resolution.matches, words.search_words(resolution))
 
     def _remember(self, query: str) -> None:
         if self.recent is not None:
@@ -328,10 +282,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         )
         options.display = True
         self.identity_tree.show_message("Several users match – choose one above.")
-        self.set_status(
-            Content.assemble(f"{len(matches)} users match ", literal(query, limit=60),
-                             f" ({how}) – choose one and press Enter.")
-        )
+        self.set_status(words.matches_status(query, len(matches), how))
         options.highlighted = 0
         options.focus()
 
@@ -346,9 +297,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         match = self._matches[event.option_index]
         query = self._match_query
         self._hide_matches()
-        note = Content.assemble(("Chosen from the search: ", "bold"), literal(query, limit=40), " → ",
-                                literal(match.user_id or "", limit=60, style="bold"), ".")
-        self.run_lookup(match.user_id or "", search=False, note=note)
+        self.run_lookup(match.user_id or "", search=False, note=words.chosen_note(query, match.user_id or ""))
 
     # --- tree --------------------------------------------------------------------------------------
 
