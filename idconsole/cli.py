@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_NOT_FOUND = 0, 1, 2, 3, 4, 5
 
 # subcommand -> "module:function"; each function takes the parsed namespace and returns an exit code
 HANDLERS = {
@@ -152,6 +152,26 @@ def _load(target: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The entry point. Every failure ends in one sentence and an exit code, never a traceback: the
+    handlers' errors are reported by `run_reporting_errors`; this last net catches what escapes even
+    that (the TUI, `sandbox serve`, argument parsing) — exit 2 for input nested too deeply, 1 otherwise."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("idconsole: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last resort; the real causes are fixed where they arise
+        from idconsole.headless.errors import translate
+
+        error = translate(exc)
+        try:
+            print(f"idconsole: {error}", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+        return EXIT_USAGE if error.exit_code == EXIT_USAGE else EXIT_FAILED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     # `sandbox serve` owns its flags; hand them over untouched
     if args[:2] == ["sandbox", "serve"]:

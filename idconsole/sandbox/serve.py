@@ -24,14 +24,23 @@ class _Parser(argparse.ArgumentParser):
         raise ArgumentError(message)
 
 
+MAX_RATE_COUNT = 1_000_000_000
+RATE_SECONDS = (0.001, 86_400.0)
+
+
 def _rate(text: str) -> tuple[int, float]:
-    count, sep, seconds = text.partition("/")
+    """N/SECONDS: a whole N from 1 to a billion per a finite window from a millisecond to a day. Anything
+    else (`10/inf`, a 24-digit N, `0/1`, `-1/5`) would only fail later, inside a request."""
+    count, sep, seconds = text.strip().partition("/")
     try:
         n, s = int(count), float(seconds)
     except ValueError:
         n, s = 0, 0.0
-    if not sep or n < 1 or not s > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not N/SECONDS (e.g. 1500/30)")
+    if not sep or not 1 <= n <= MAX_RATE_COUNT or not RATE_SECONDS[0] <= s <= RATE_SECONDS[1]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not N/SECONDS (e.g. 1500/30): N a whole number from 1 to {MAX_RATE_COUNT:,}, "
+            f"SECONDS from {RATE_SECONDS[0]:g} to {RATE_SECONDS[1]:g}"
+        )
     return n, s
 
 
@@ -49,6 +58,16 @@ def _non_negative(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
     return int(text)
+
+
+MAX_LATENCY_MS = 600_000
+
+
+def _latency(text: str) -> int:
+    value = _non_negative(text)
+    if value > MAX_LATENCY_MS:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_LATENCY_MS:,} ms (ten minutes)")
+    return value
 
 
 def _port(text: str) -> int:
@@ -69,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", metavar="FILE", help="initial state (a /_sandbox/state JSON) instead of the demo data"
     )
     p.add_argument("--no-demo-data", action="store_true", help="start with no users")
-    p.add_argument("--latency-ms", type=_non_negative, default=0)
+    p.add_argument("--latency-ms", type=_latency, default=0)
     p.add_argument("--fail-rate", type=_fraction, default=0.0, help="probability that a request fails")
     p.add_argument("--seed", type=int, default=0, help="seed of the fail-rate random generator")
     p.add_argument("--usermap-rate", type=_rate, default=d.usermap_rate, metavar="N/SECONDS")
@@ -127,9 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except ArgumentError as exc:
-        print(f"idconsole sandbox serve: error: {exc}", file=sys.stderr)
-        print(parser.format_usage(), file=sys.stderr, end="")
+    except ArgumentError as exc:  # one sentence, not a usage dump
+        print(f"idconsole sandbox serve: error: {exc}; see `idconsole sandbox serve --help`.", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -139,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(config_from_args(args))
     except (OSError, ValueError, TypeError, KeyError) as exc:
         print(f"idconsole sandbox serve: error: cannot load --data {args.data!r}: {exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"idconsole sandbox serve: error: cannot load --data {args.data!r}: it is nested too deeply.",
+              file=sys.stderr)
         return 2
     try:
         sock = _bind(args.host, args.port)
