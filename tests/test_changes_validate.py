@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import json_out, run_cli, sandbox_env
-from textual.widgets import Input, Select
+from textual.widgets import Button, Input, Select
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, make_app, settle
 
@@ -158,41 +158,50 @@ def test_csv_names_the_line_and_uses_the_same_words() -> None:
 # --- the console's stage dialog --------------------------------------------------------------------
 
 
+async def until(pilot: Any, condition: Any, what: str) -> None:
+    """Wait (up to ~5 s, a busy machine included) until `condition()` holds."""
+    for _ in range(100):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 async def test_the_dialog_gives_the_same_sentence_as_the_cli_and_the_csv(demo_workspace: Any) -> None:
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("f2")  # the staged changes, from any screen
-        await settle(pilot, app)
-        assert isinstance(app.screen, StagedScreen)
+        await until(pilot, lambda: isinstance(app.screen, StagedScreen), "the staged changes")
         await pilot.press("a")
-        await settle(pilot, app)
+        await until(pilot, lambda: isinstance(app.screen, StageChangeDialog), "the stage dialog")
         dialog = app.screen
         assert isinstance(dialog, StageChangeDialog)
-        cases = [("map", {"user_id": "63629@hmail.com", "global_user_id": ESC_ID}),
-                 ("map", {"user_id": "63629@hmail.com", "global_user_id": "63629@hmail.com"}),
-                 ("map", {"user_id": NUL_ID, "global_user_id": GOOD}),
-                 ("map", {"user_id": TOO_LONG, "global_user_id": GOOD})]
-        for kind, values in cases:
+        error = dialog.query_one("#stage-error")
+
+        async def stage(kind: str, values: dict[str, str]) -> str:
             dialog.query_one("#stage-kind", Select).value = kind
             await pilot.pause()
             for name, value in values.items():
                 dialog.query_one(f"#input-{name}", Input).value = value
             await pilot.pause()
-            await pilot.click("#stage-ok")
-            await settle(pilot, app)
+            before = str(error.content)
+            dialog.query_one("#stage-ok", Button).press()
+            await until(pilot, lambda: str(error.content) not in ("", before), f"the refusal of {values}")
             assert app.screen is dialog, values
-            shown = str(dialog.query_one("#stage-error").content)
+            return str(error.content)
+
+        cases = [{"user_id": "63629@hmail.com", "global_user_id": ESC_ID},
+                 {"user_id": "63629@hmail.com", "global_user_id": "63629@hmail.com"},
+                 {"user_id": NUL_ID, "global_user_id": GOOD},
+                 {"user_id": TOO_LONG, "global_user_id": GOOD}]
+        for values in cases:
+            shown = await stage("map", values)
             assert shown == sentence_for(values["user_id"], values["global_user_id"])
             assert "\x1b" not in shown and "\x00" not in shown
         # the same words for the Mixpanel kinds (the dialog used to have its own)
-        dialog.query_one("#stage-kind", Select).value = "mp_alias"
-        await pilot.pause()
-        dialog.query_one("#input-alias", Input).value = "alias-0001"
-        dialog.query_one("#input-distinct_id", Input).value = "alias-0001"
-        await pilot.click("#stage-ok")
-        await settle(pilot, app)
-        assert str(dialog.query_one("#stage-error").content) == staging_refusal(
+        shown = await stage("mp_alias", {"alias": "alias-0001", "distinct_id": "alias-0001"})
+        assert shown == staging_refusal(
             Change.from_json({"op": "mp_alias", "alias": "alias-0001", "distinct_id": "alias-0001"}))
         await pilot.press("escape")
         await settle(pilot, app)
