@@ -6,7 +6,15 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from idconsole.sandbox import amplitude_routes, control_routes, mixpanel_routes, pipeline, seed_routes
+from idconsole.sandbox import (
+    activity_routes,
+    amplitude_routes,
+    concurrency,
+    control_routes,
+    mixpanel_routes,
+    pipeline,
+    seed_routes,
+)
 from idconsole.sandbox.config import SandboxConfig
 from idconsole.sandbox.runtime import Sandbox
 
@@ -18,7 +26,7 @@ class SandboxApp(Starlette):
         if scope["type"] != "http" or scope["path"].startswith(pipeline.CONTROL_PREFIX):
             await super().__call__(scope, receive, send)
             return
-        await pipeline.handle(super().__call__, self.state.sandbox, scope, receive, send)
+        await concurrency.guarded(pipeline.handle, super().__call__, self.state.sandbox, scope, receive, send)
 
 
 def create_app(config: SandboxConfig | None = None) -> Starlette:
@@ -28,7 +36,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             *amplitude_routes.routes(),
             *seed_routes.routes(),
             *mixpanel_routes.routes(),
+            *activity_routes.routes(),
             *control_routes.routes(),
+            *concurrency.routes(),
         ]
     )
     app.state.sandbox = Sandbox(config)

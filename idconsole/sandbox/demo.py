@@ -16,6 +16,8 @@ Other notable ids: `CHAIN` (A→B→C), `CYCLE` (X→Y→X), `BIG_PARENT` with `
 it, `MARKUP_IDS` (look like Textual/Rich markup), `UNICODE_IDS`, `LONG_ID` (300 chars), `ZERO_WIDTH_IDS`,
 `CONTROL_CHAR_ID` (ANSI escape + control characters), `BIDI_ID` (right-to-left override), `JUNK_IDS`,
 `CONTROL_GROUP_USER` (in a recommendation's control group), `MP_BIG_CLUSTER` (498 ids, 2 below the cap).
+The story's events (the phone's anonymous device, the login, the wrong mapping, a shared kiosk device) are
+in `demo_events.py`.
 """
 
 from __future__ import annotations
@@ -225,6 +227,8 @@ def _mixpanel(rng: random.Random, filler: list[dict[str, Any]]) -> dict[str, Any
 
 
 def build() -> dict[str, Any]:
+    from idconsole.sandbox import demo_events  # it reads this module's ids
+
     rng = random.Random(DEMO_SEED)
     users = _notable(rng)
     filler, filler_mappings = _filler(rng, 200 - len(users))
@@ -242,4 +246,5 @@ def build() -> dict[str, Any]:
     return {
         "amplitude": {"users": users + filler, "mappings": mappings},
         "mixpanel": _mixpanel(rng, filler),
+        "events": demo_events.build(users + filler),
     }

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from idconsole.sandbox.concurrency import ConcurrencyCaps
 from idconsole.sandbox.config import SandboxConfig
 from idconsole.sandbox.faults import FaultPlan
 from idconsole.sandbox.limits import RollingWindow
@@ -47,3 +48,4 @@ class Sandbox:
             self.limits["engage"] = RollingWindow(*cfg.engage_rate)
         self.faults = FaultPlan(cfg.fail_rate, cfg.seed)
         self.log = RequestLog()
+        self.concurrency = ConcurrencyCaps(cfg.rest_concurrency, cfg.query_concurrency)
