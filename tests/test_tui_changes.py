@@ -19,13 +19,13 @@ from tui_support import TUI_SIZE, make_app, settle
 
 from idconsole.changes.model import Change
 from idconsole.sandbox.demo import CHAIN, MARKUP_IDS, STORY_PHONE_USER, STORY_USER
-from idconsole.tui import staging_actions as sa
 from idconsole.tui.screens.apply_progress import ApplyProgressScreen
 from idconsole.tui.screens.confirm import AskDialog, ConfirmSubmitScreen
 from idconsole.tui.screens.journal import JournalScreen
 from idconsole.tui.screens.plan import PlanScreen
 from idconsole.tui.screens.stage_dialog import StageChangeDialog
 from idconsole.tui.screens.staged import StagedScreen
+from idconsole.tui.staging import actions as staging
 
 HOSTILE = MARKUP_IDS[1]  # "[@click=app.quit]x[/]"
 NEW_GLOBAL = "brand-new-global@example.com"
@@ -74,7 +74,7 @@ def table_text(table: DataTable) -> str:
 
 
 async def open_staged(app: Any, pilot: Any) -> StagedScreen:
-    sa.open_staged(app)
+    app.open_staged()
     await settle(pilot, app)
     assert isinstance(app.screen, StagedScreen)
     return app.screen
@@ -245,7 +245,7 @@ async def test_readonly_hides_every_way_to_change(tui_env: Any, tmp_path: Any) -
         assert "read-only" in text_of(editor.query_one("#staged-summary"))
         # reached anyway (palette, another screen's code): refused with a message, nothing staged
         editor.action_add()
-        sa.stage_map(app, STORY_USER)
+        staging.stage_map(app, STORY_USER)
         await settle(pilot, app)
         assert not isinstance(app.screen, StageChangeDialog)
         assert len(ws.staged) == 1
@@ -260,7 +260,7 @@ async def test_readonly_hides_every_way_to_change(tui_env: Any, tmp_path: Any) -
 async def test_context_staging_helpers_prefill_the_dialog(demo_workspace: Any) -> None:
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        sa.stage_unmap(app, STORY_USER)
+        staging.stage_unmap(app, STORY_USER)
         await settle(pilot, app)
         dialog = app.screen
         assert isinstance(dialog, StageChangeDialog)
@@ -271,13 +271,13 @@ async def test_context_staging_helpers_prefill_the_dialog(demo_workspace: Any) -
         await settle(pilot, app)
         assert [(c.op, c.user_id) for c in demo_workspace.staged] == [("unmap", STORY_USER)]
 
-        sa.stage_property(app, STORY_USER, "plan", "pro")
+        staging.stage_property(app, STORY_USER, "plan", "pro")
         await settle(pilot, app)
         dialog = app.screen
         assert isinstance(dialog, StageChangeDialog) and dialog.kind == "identify"
         await pilot.click("#stage-ok")
         await settle(pilot, app)
-        sa.unstage_property(app, STORY_USER, "plan")
+        staging.unstage_property(app, STORY_USER, "plan")
         await settle(pilot, app)
         await pilot.click("#stage-ok")
         await settle(pilot, app)
@@ -589,6 +589,8 @@ async def test_a_merge_cannot_be_undone(demo_workspace: Any) -> None:
 
 
 async def test_a_second_submit_is_refused_while_one_is_in_flight(demo_workspace: Any) -> None:
+    from idconsole.changes.apply_lock import ApplyLock
+
     ws = demo_workspace
     ws.staged.add(Change.map("fresh-user-twice@example.com", NEW_GLOBAL))
     app = make_app(ws)
@@ -597,7 +599,8 @@ async def test_a_second_submit_is_refused_while_one_is_in_flight(demo_workspace:
         for ack in plan_screen.query(".plan-ack"):
             ack.value = True
         await pilot.pause()
-        assert sa.begin_submit(ws)  # another submit of this workspace is running
+        lock = ApplyLock(ws.state_dir)  # another apply of this profile (this console or a CLI) is running
+        assert lock.acquire()
         try:
             assert "already running" in plan_screen.blocked_reason()
             await pilot.press("s")
@@ -610,22 +613,34 @@ async def test_a_second_submit_is_refused_while_one_is_in_flight(demo_workspace:
             assert screen.report is None
             assert "not started" in text_of(screen.query_one("#apply-counts"))
         finally:
-            sa.end_submit(ws)
+            lock.release()
         assert mapped_to(ws, "fresh-user-twice@example.com") is None
         assert len(ws.staged) == 1
 
 
 async def test_a_stale_plan_is_refused_and_nothing_is_sent(demo_workspace: Any) -> None:
+    """The staged set changes while the confirm dialog is open: the engine refuses the plan, the console
+    says so and goes back to a fresh plan of the set as it is now; nothing is sent."""
     ws = demo_workspace
     ws.staged.add(Change.map("fresh-user-stale@example.com", NEW_GLOBAL))
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        plan = (await wait_plan_pushed(pilot, app)).plan
-        ws.staged.add(Change.unmap(CHAIN[1]))  # staged elsewhere after the plan was built
-        screen = ApplyProgressScreen(plan, acknowledge_warnings=True)
-        app.push_screen(screen)
+        plan_screen = await wait_plan_pushed(pilot, app)
+        for ack in plan_screen.query(".plan-ack"):
+            ack.value = True
+        await pilot.pause()
+        await pilot.press("s")
         await settle(pilot, app)
-        assert screen.report is None and screen.error is not None
-        assert "refused" in text_of(screen.query_one("#apply-title"))
+        assert isinstance(app.screen, ConfirmSubmitScreen)
+        ws.staged.add(Change.unmap(CHAIN[1]))  # staged after the plan was built
+        await pilot.click("#confirm-apply")
+        await settle(pilot, app)
+        assert app.screen is plan_screen
+        assert any(n.title == "Submit refused" and "changed since the plan" in n.message
+                   for n in app.notifications)
+        summary = text_of(plan_screen.query_one("#plan-summary"))
+        assert "refused and nothing was sent" in summary and "2 changes" in summary
+        assert {p.change.user_id for p in plan_screen.plan.changes} == {"fresh-user-stale@example.com", CHAIN[1]}
         assert len(ws.staged) == 2
+        assert ws.journal.entries() == []
         assert mapped_to(ws, "fresh-user-stale@example.com") is None

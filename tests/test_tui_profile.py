@@ -7,14 +7,14 @@ import json
 
 import httpx
 import pytest
-from textual.app import App
 from textual.widgets import Input, TabbedContent, TextArea
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, make_app, settle
 
 from idconsole.config import paths
 from idconsole.sandbox import SandboxConfig, create_app, demo
-from idconsole.tui.screens.profile import EU_MESSAGE, ProfileScreen, pretty_json, safe_file_name
+from idconsole.tui.profile_data import pretty_json, safe_file_name
+from idconsole.tui.screens.profile import EU_MESSAGE, ProfileScreen
 from idconsole.tui.widgets.property_table import PropertyTable
 from idconsole.workspace import Workspace
 
@@ -170,20 +170,6 @@ async def test_unknown_user_profile_is_a_clear_message(demo_workspace):
         assert app.is_running
         await pilot.press("r")  # reload: the same clear message, no crash
         await settle(pilot, app)
-        assert "Could not load the profile" in screen.message
-
-
-async def test_profile_screen_works_in_a_plain_app(demo_workspace):
-    """The screen relies only on `app.workspace` (and uses `show_error` when the app has one)."""
-
-    class Plain(App):
-        def __init__(self) -> None:
-            super().__init__()
-            self.workspace = demo_workspace
-
-    app = Plain()
-    async with app.run_test(size=TUI_SIZE) as pilot:
-        screen = await open_profile(pilot, app, "never-seen-user-9")
         assert "Could not load the profile" in screen.message
 
 

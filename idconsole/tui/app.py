@@ -1,13 +1,16 @@
 """The application shell: one Workspace, global keys, the screen stack. Screens do the work.
 
-Contract for screens (reach the app as `self.app`):
+Contract for screens (reach the app as `self.app`, typed by `screens.base.ConsoleScreen` / `ConsoleModal`):
 
 - `app.workspace` — the active `Workspace`, or None before a connection is chosen.
+- `app.active_workspace` — the same, for screens that only exist with one (raises if there is none).
 - `app.readonly` — True when nothing may change data (`--readonly` or a read-only workspace).
 - `app.check_writable(what)` — False (and tells the user why) when read-only; call it first in
   every action that changes data. `bindings.WriteActionsGuard` hides such bindings.
 - `app.set_workspace(ws)` — switch profile: closes the old client, shows the main screen.
 - `app.show_error(exc, context=...)` — the error router (`idconsole.tui.errors`).
+- `app.open_staged()`, `app.open_plan()`, `app.open_journal()` — navigation between the change screens
+  (the screens never import each other for it).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class IdConsoleApp(App[int]):
     ) -> None:
         super().__init__()
         self.workspace = workspace
+        self._hear(workspace)
         #: the httpx transport for every connection opened from the TUI (None: the network);
         #: tests pass an ASGITransport over the in-process sandbox
         self.transport = transport
@@ -76,6 +80,16 @@ class IdConsoleApp(App[int]):
     @property
     def readonly(self) -> bool:
         return self._readonly or bool(self.workspace is not None and self.workspace.readonly)
+
+    @property
+    def active_workspace(self) -> Workspace:
+        """The active workspace, for the screens that only exist with one (staged, plan, journal...)."""
+        if self.workspace is None:
+            from idconsole.config.errors import ConfigError
+
+            # such screens are not offered without a connection; reached anyway, say what to do
+            raise ConfigError("No connection is open.", hint="ctrl+o opens the connection profiles.")
+        return self.workspace
 
     def check_writable(self, what: str = "This action") -> bool:
         """True if data may be changed; otherwise say why and return False."""
@@ -93,6 +107,7 @@ class IdConsoleApp(App[int]):
         """Make `workspace` the active one, close the previous one, and show the main screen."""
         old = self.workspace
         self.workspace = workspace
+        self._hear(workspace)
         self._update_titles()
         self._show_main_screen()
         if old is not None and old is not workspace:
@@ -100,6 +115,12 @@ class IdConsoleApp(App[int]):
 
     def show_error(self, exc: BaseException, *, context: str = "") -> None:
         show_error(self, exc, context=context)
+
+    def _hear(self, workspace: Workspace | None) -> None:
+        """The workspace's notices (a damaged demo world set aside) become notifications, not stderr."""
+        if workspace is not None:
+            workspace.on_notice = lambda sentence: self.notify(sentence, title="Demo world", severity="warning",
+                                                               markup=False, timeout=15)
 
     # --- screens ----------------------------------------------------------------------------------
 
@@ -174,14 +195,27 @@ class IdConsoleApp(App[int]):
         return super().check_action(action, parameters)
 
     def action_staged(self) -> None:
-        from idconsole.tui import staging_actions
-
-        staging_actions.open_staged(self)
+        self.open_staged()
 
     def action_journal(self) -> None:
-        from idconsole.tui import staging_actions
+        self.open_journal()
 
-        staging_actions.open_journal(self)
+    # --- navigation between the change screens (they never import each other for it) -------------
+
+    def open_staged(self) -> None:
+        from idconsole.tui.screens.staged import StagedScreen
+
+        self.push_screen(StagedScreen())
+
+    def open_plan(self) -> None:
+        from idconsole.tui.screens.plan import PlanScreen
+
+        self.push_screen(PlanScreen())
+
+    def open_journal(self) -> None:
+        from idconsole.tui.screens.journal import JournalScreen
+
+        self.push_screen(JournalScreen())
 
     def action_open_demo(self) -> None:
         if self.workspace is not None and self.workspace.is_demo:

@@ -6,9 +6,11 @@ Binding ids are `<scope>.<action>`: `app.*` here, `connections.*`, `lookup.*`, .
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+
+from idconsole.tui.screens.base import ConsoleScreen, ResultType
 
 APP_BINDINGS: list[BindingType] = [
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and how-to for this screen"),
@@ -30,11 +32,11 @@ APP_BINDINGS: list[BindingType] = [
 ]
 
 
-class WriteActionsGuard:
-    """Mixin for screens (before `Screen` in the bases): actions named in `WRITE_ACTIONS` are hidden
-    from the footer, the help and the palette, and refused, while the app is read-only.
+class WriteActionsGuard(ConsoleScreen[ResultType]):
+    """Base for screens that change data: actions named in `WRITE_ACTIONS` are hidden from the footer,
+    the help and the palette, and refused, while the app is read-only.
 
-        class LookupScreen(WriteActionsGuard, Screen):
+        class LookupScreen(WriteActionsGuard[None]):
             WRITE_ACTIONS = frozenset({"stage_map", "stage_unmap"})
 
     Actions should still start with `if not self.app.check_writable(): return` (defence in depth).
@@ -43,7 +45,6 @@ class WriteActionsGuard:
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        app: Any = self.app  # type: ignore[attr-defined]
-        if action in self.WRITE_ACTIONS and getattr(app, "readonly", False):
+        if action in self.WRITE_ACTIONS and self.app.readonly:
             return False
-        return super().check_action(action, parameters)  # type: ignore[misc]
+        return super().check_action(action, parameters)

@@ -2,69 +2,43 @@
 
 `ApplyProgressScreen(plan, acknowledge_warnings=..., allow_irreversible=...)` starts the submit when it is
 shown. `start=False` only shows the screen (tests drive it with `show_progress(progress)` and
-`show_report(report)`). One submit per workspace at a time: a second one is refused.
+`show_report(report)`). One apply per profile at a time (the engine's lock): a second one is refused.
+
+It dismisses with what the user wants next, for the screen that pushed it (the plan) to act on:
+None (closed), `JOURNAL` (open the journal) or `REPLAN` (the engine refused the plan before sending
+anything — e.g. the staged set changed since — so build a fresh one).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.table import Table
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, ProgressBar, Static
 from textual.worker import Worker
 
-from idconsole.tui import staging_actions as sa
+from idconsole.tui.display import format_eta, plural
 from idconsole.tui.errors import describe, route_worker_error, show_error
-from idconsole.tui.text import literal
+from idconsole.tui.screens.base import ConsoleScreen
+from idconsole.tui.staging.plan_view import summarize_plan
+from idconsole.tui.staging.progress_view import progress_view
+from idconsole.tui.staging.results_view import report_view
+from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.results_table import results_table
 from idconsole.tui.widgets.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from idconsole.changes import ApplyReport, Plan, Progress
+
 MAX_ROWS = 500
-
-OUTCOME_STYLES = {"sent": "green", "rejected": "bold red", "unknown": "bold yellow", "not applied": "yellow",
-                  "not sent": "yellow"}
-VERIFY_STYLES = {"confirmed": "green", "pending": "yellow", "failed": "bold red", "unverifiable": "dim"}
-
-
-#: the results table: change, who, what, how it went, what reading it back showed
-RESULT_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("Change", {"width": 8}),
-    ("User / id", {"ratio": 3}),
-    ("Detail", {"ratio": 3}),
-    ("Outcome", {"ratio": 4}),
-    ("Verification", {"ratio": 3}),
-)
-
-def results_table(rows: Any, *, max_rows: int, limits: tuple[int, int, int, int], coloured: bool) -> Table:
-    """The per-change table of a submit (results screen) or of a journal entry (journal screen).
-
-    `limits`: longest user / detail / outcome / verification text; `coloured` styles outcomes and
-    verifications by how they went."""
-    subject, detail, outcome, verification = limits
-    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold")
-    for column, options in RESULT_COLUMNS:
-        table.add_column(column, overflow="ellipsis", no_wrap=True, **options)
-    for row in rows[:max_rows]:
-        table.add_row(
-            sa.cell(row.op, style="bold red" if row.irreversible else ""),
-            sa.cell(row.subject, limit=subject),
-            sa.cell(row.detail, limit=detail),
-            sa.cell(row.outcome + (f": {row.error}" if row.error else ""), limit=outcome,
-                    style=_style(OUTCOME_STYLES, row.outcome) if coloured else ""),
-            sa.cell(row.verification or "—", limit=verification,
-                    style=_style(VERIFY_STYLES, row.verification) if coloured else ""),
-        )
-    if len(rows) > max_rows:
-        table.add_row(Text(f"… and {len(rows) - max_rows:,} more", style="dim"), "", "", "", "")
-    return table
-
+#: what the screen dismisses with (see the module docstring)
+JOURNAL = "journal"
+REPLAN = "replan"
 
 STOP_TITLES = {"auth": "credentials rejected", "unavailable": "service unreachable", "throttled": "throttled",
                "error": "unexpected error"}
@@ -84,14 +58,7 @@ def _stop_error(stopped: str, message: str) -> Exception:
     return errors.IdConsoleError(text)
 
 
-def _style(styles: dict[str, str], value: str) -> str:
-    for word, style in styles.items():
-        if value.startswith(word):
-            return style
-    return ""
-
-
-class ApplyProgressScreen(Screen[None]):
+class ApplyProgressScreen(ConsoleScreen[str | None]):
     """Runs one submit and shows how it went. Esc / c cancels between batches; when done, Esc closes."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -116,7 +83,7 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
 
     def __init__(
         self,
-        plan: Any,
+        plan: Plan,
         *,
         acknowledge_warnings: bool = False,
         allow_irreversible: bool = False,
@@ -129,16 +96,16 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         self._start = start
         self.cancel_event = asyncio.Event()
         self.running = False
-        self.report: Any = None
+        self.report: ApplyReport | None = None
         self.error: BaseException | None = None
 
     def compose(self) -> ComposeResult:
-        summary = sa.summarize_plan(self.plan)
+        summary = summarize_plan(self.plan)
         yield Header()
         with Vertical(id="apply-progress", classes="changes-body"):
             yield Static(
-                f"Sending {sa.plural(summary.change_count, 'change')} in "
-                f"{sa.plural(summary.batch_count, 'batch', 'batches')}…",
+                f"Sending {plural(summary.change_count, 'change')} in "
+                f"{plural(summary.request_count, 'request')}…",
                 id="apply-title",
                 classes="changes-summary",
                 markup=False,
@@ -167,8 +134,9 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
     # -- running -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        ws = self.app.workspace  # type: ignore[attr-defined]
-        if not sa.begin_submit(ws):
+        from idconsole.changes import apply_in_flight
+
+        if apply_in_flight(self.app.active_workspace):
             self.query_one("#apply-counts", Static).update(
                 literal("Another submit is still running: this one was not started. Nothing was sent.")
             )
@@ -182,28 +150,33 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
 
     @work(group="apply", exclusive=True, exit_on_error=False)
     async def run_apply(self) -> None:
-        ws = self.app.workspace  # type: ignore[attr-defined]
+        from idconsole import changes
+
         try:
-            report = await sa.apply_plan(
-                ws,
+            report = await changes.apply(
+                self.app.active_workspace,
                 self.plan,
                 acknowledge_warnings=self.acknowledge_warnings,
                 allow_irreversible=self.allow_irreversible,
                 progress=self.show_progress,
                 cancel=self.cancel_event,
             )
+        except changes.ApplyRefused as exc:  # checked before anything was sent
+            self.error = exc
+            self.running = False
+            self.refused(exc)
+            return
         except Exception as exc:
             self.error = exc
+            self.running = False
             self.show_failure(exc)
             return
-        finally:
-            self.running = False
-            sa.end_submit(ws)
+        self.running = False
         self.show_report(report)
 
-    def show_progress(self, progress: Any) -> None:
+    def show_progress(self, progress: Progress) -> None:
         """Draw one progress update (called by the engine between batches, on the app's loop)."""
-        p = sa.progress_view(progress)
+        p = progress_view(progress)
         bar = self.query_one("#apply-bar", ProgressBar)
         bar.update(total=max(p.total, 1), progress=p.done)
         parts = [f"{p.done:,} of {p.total:,} changes answered"]
@@ -213,17 +186,22 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         parts.append(f"{p.succeeded:,} ok")
         if p.failed:
             parts.append(f"{p.failed:,} failed")
-        parts.append(f"time left {sa.format_eta(p.eta_seconds)}")
+        parts.append(f"time left {format_eta(p.eta_seconds)}")
         lines = [literal(" · ".join(parts))]
         if p.note:
             lines.append(literal(p.note, limit=200, style="dim"))
         self.query_one("#apply-counts", Static).update(Content("\n").join(lines))
 
+    def refused(self, exc: BaseException) -> None:
+        """The engine refused the plan before sending anything (it changed since, another apply runs...):
+        say why and go back, so the screen below can build a fresh plan."""
+        self.notify(f"Nothing was sent. {visible(str(exc), limit=600)}", title="Submit refused",
+                    severity="warning", markup=False, timeout=12)
+        self.dismiss(REPLAN)
+
     def show_failure(self, exc: BaseException) -> None:
         report = describe(exc)
-        refused = getattr(exc, "reasons", None) is not None  # ApplyRefused: checked before sending anything
-        title = "Not sent: the submit was refused" if refused else f"Submit stopped: {report.title}"
-        self.query_one("#apply-title", Static).update(literal(title))
+        self.query_one("#apply-title", Static).update(literal(f"Submit stopped: {report.title}"))
         self.query_one("#apply-counts", Static).update(
             Content.assemble(
                 literal(report.message),
@@ -239,9 +217,9 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         show_error(self.app, exc, context="Submit")
         self._finish_ui()
 
-    def show_report(self, report: Any) -> None:
+    def show_report(self, report: ApplyReport) -> None:
         self.report = report
-        view = sa.report_view(report)
+        view = report_view(report)
         bar = self.query_one("#apply-bar", ProgressBar)
         total = max(len(view.rows), 1)
         bar.update(total=total, progress=total if not view.stopped else view.submitted)
@@ -321,16 +299,12 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         if self.running:
             self.action_cancel_apply()
             return
-        # back past the plan (it describes a staged set that has changed) to the screen below it
-        from idconsole.tui.screens.plan import PlanScreen
-
         self.dismiss(None)
-        if isinstance(self.app.screen, PlanScreen):
-            self.app.pop_screen()
 
     def action_journal(self) -> None:
-        self.action_close()
-        sa.open_journal(self.app)
+        if self.running:
+            return
+        self.dismiss(JOURNAL)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

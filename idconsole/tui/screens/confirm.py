@@ -7,24 +7,28 @@ enabled at all. `AskDialog(title, message, yes_label)` is a generic "are you sur
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from idconsole.tui import staging_actions as sa
+from idconsole.tui.display import format_eta, plural
+from idconsole.tui.screens.base import ConsoleModal
+from idconsole.tui.staging.plan_view import summarize_plan
 from idconsole.tui.text import literal
+
+if TYPE_CHECKING:
+    from idconsole.changes import Plan
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-class ConfirmSubmitScreen(ModalScreen[bool]):
+class ConfirmSubmitScreen(ConsoleModal[bool]):
     """Confirm a plan. Cancel is focused; Apply stays disabled until every irreversible change is typed."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -41,10 +45,10 @@ An irreversible change (a Mixpanel merge) must be confirmed by typing its two id
 Apply stays disabled until every one matches exactly.
 """
 
-    def __init__(self, plan: Any) -> None:
+    def __init__(self, plan: Plan) -> None:
         super().__init__()
         self.plan = plan
-        self.summary = sa.summarize_plan(plan)
+        self.summary = summarize_plan(plan)
         #: for each irreversible change, the ids to type
         self.expected: list[tuple[str, ...]] = [ids for ids in self.summary.irreversible_ids if ids]
 
@@ -54,18 +58,17 @@ Apply stays disabled until every one matches exactly.
             yield Static("Send these changes?", classes="changes-dialog-title", markup=False)
             with VerticalScroll(id="confirm-body"):
                 lines = [
-                    f"{sa.plural(s.change_count, 'change')} for {sa.plural(s.user_count, 'user')}, "
-                    f"{sa.plural(s.request_count, 'request')} in {sa.plural(s.batch_count, 'batch', 'batches')}.",
+                    f"{plural(s.change_count, 'change')} for {plural(s.user_count, 'user')}: {s.sending_text}.",
                 ]
-                for endpoint, batches in s.endpoints:
-                    lines.append(f"– {endpoint}: {sa.plural(batches, 'batch', 'batches')}")
-                lines.append(f"Estimated time: {sa.format_eta(s.eta_seconds)}.")
+                for endpoint, requests in s.endpoints:
+                    lines.append(f"– {endpoint}: {plural(requests, 'request')}")
+                lines.append(f"Estimated time: {format_eta(s.eta_seconds)}.")
                 if s.warning_count:
-                    lines.append(f"{sa.plural(s.warning_count, 'warning')} acknowledged.")
+                    lines.append(f"{plural(s.warning_count, 'warning')} acknowledged.")
                 yield Static(Content("\n").join(literal(line) for line in lines), id="confirm-summary")
                 if self.expected:
                     yield Static(
-                        f"⚠ {sa.plural(len(self.expected), 'change')} cannot be undone. "
+                        f"⚠ {plural(len(self.expected), 'change')} cannot be undone. "
                         "Type the ids of each, separated by a space, to enable Apply:",
                         id="confirm-irreversible-note",
                         classes="changes-irreversible",
@@ -113,7 +116,7 @@ Apply stays disabled until every one matches exactly.
         self.dismiss(False)
 
 
-class AskDialog(ModalScreen[bool]):
+class AskDialog(ConsoleModal[bool]):
     """`AskDialog(title, message, yes_label)`: True only when the (non-focused) yes button is pressed."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -147,7 +150,7 @@ class AskDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ResolveHeldDialog(ModalScreen[str | None]):
+class ResolveHeldDialog(ConsoleModal[str | None]):
     """A held change (sent, outcome unknown): "applied" (it took effect: drop it), "resend" (it did not:
     stage it again), or None. Cancel has the focus."""
 

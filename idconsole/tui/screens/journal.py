@@ -7,27 +7,34 @@ other change). A Mixpanel merge cannot be undone, and the screen says so.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
-from idconsole.tui import staging_actions as sa
 from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.display import cell, plural
 from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.staging import actions
+from idconsole.tui.staging.results_view import journal_entry_view
 from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.results_table import results_table
 from idconsole.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from idconsole.changes import JournalEntry
 
 MAX_DETAIL_ROWS = 300
 
 
-class JournalScreen(WriteActionsGuard, Screen[None]):
+class JournalScreen(WriteActionsGuard[None]):
     """`JournalScreen()`: the journal of `app.workspace`."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -54,7 +61,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
 
     def __init__(self) -> None:
         super().__init__()
-        self._entries: list[Any] = []
+        self._entries: list[JournalEntry] = []
         self._ids: list[str] = []
         self._loading = True
 
@@ -86,7 +93,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
     def load(self) -> None:
         """Read the journal file off the UI thread."""
         try:
-            entries = sa.journal_entries(self.app.workspace)  # type: ignore[attr-defined]
+            entries = self.app.active_workspace.journal.entries()
         except Exception as exc:
             self.app.call_from_thread(self._failed, exc)
             return
@@ -97,7 +104,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         self.query_one("#journal-summary", Static).update(literal("The journal could not be read. r tries again."))
         show_error(self.app, exc, context="Journal")
 
-    def show_entries(self, entries: list[Any]) -> None:
+    def show_entries(self, entries: list[JournalEntry]) -> None:
         """`entries` newest first (as the journal gives them)."""
         self._loading = False
         self._entries = list(entries)
@@ -106,13 +113,13 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         table.clear()
         self._ids = []
         for entry in self._entries:
-            view = sa.journal_entry_view(entry)
+            view = journal_entry_view(entry)
             table.add_row(
-                sa.cell(view.id),
-                sa.cell(view.when),
+                cell(view.id),
+                cell(view.when),
                 Text(str(len(view.rows))),
-                sa.cell(view.outcome, style="bold red" if view.failed else ("yellow" if view.partial else "green")),
-                sa.cell(view.summary, limit=60),
+                cell(view.outcome, style="bold red" if view.failed else ("yellow" if view.partial else "green")),
+                cell(view.summary, limit=60),
                 key=view.id,
             )
             self._ids.append(view.id)
@@ -120,7 +127,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             table.move_cursor(row=self._ids.index(current))
         count = len(self._entries)
         self.query_one("#journal-summary", Static).update(
-            literal(f"{sa.plural(count, 'entry', 'entries')} · newest first" if count else
+            literal(f"{plural(count, 'entry', 'entries')} · newest first" if count else
                     "The journal is empty: nothing has been submitted from this profile yet.")
         )
         self.query_one("#journal-table").display = bool(count)
@@ -136,7 +143,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             return None
         return self._ids[row]
 
-    def selected_entry(self) -> Any:
+    def selected_entry(self) -> JournalEntry | None:
         entry_id = self.selected_id()
         if entry_id is None:
             return None
@@ -150,16 +157,14 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             title.update("")
             body.update("")
             return
-        view = sa.journal_entry_view(entry)
+        view = journal_entry_view(entry)
         title.update(literal(f"Entry {view.id} · {view.when} · {view.outcome}"))
-        from idconsole.tui.screens.apply_progress import results_table
-
         table = results_table(view.rows, max_rows=MAX_DETAIL_ROWS, limits=(40, 50, 50, 80), coloured=False)
-        parts: list[Any] = [table]
+        parts: list[RenderableType] = [table]
         if view.irreversible:
             parts.append(Text("\n⚠ This entry contains a Mixpanel merge: a merge cannot be undone.", style="bold red"))
         if view.undo_note:
-            parts.append(sa.cell(view.undo_note, limit=300, style="dim"))
+            parts.append(cell(view.undo_note, limit=300, style="dim"))
         from rich.console import Group
 
         body.update(Group(*parts))
@@ -179,10 +184,10 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         allowed = super().check_action(action, parameters)
         if not allowed:
             return allowed
-        if action in ("undo", "show") and self.selected_entry() is None:
-            return None
-        if action == "undo" and not sa.journal_entry_view(self.selected_entry()).undoable:
-            return None
+        if action in ("undo", "show"):
+            entry = self.selected_entry()
+            if entry is None or (action == "undo" and not journal_entry_view(entry).undoable):
+                return None
         if action == "refresh" and self._loading:
             return None
         return allowed
@@ -200,7 +205,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         self.load()
 
     def action_undo(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Undo"):
+        if not self.app.check_writable("Undo"):
             return
         entry = self.selected_entry()
         if entry is None:
@@ -208,10 +213,12 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         self.undo(entry)
 
     @work(group="journal-undo", exclusive=True, exit_on_error=False)
-    async def undo(self, entry: Any) -> None:
-        view = sa.journal_entry_view(entry)
+    async def undo(self, entry: JournalEntry) -> None:
+        from idconsole import changes
+
+        view = journal_entry_view(entry)
         try:
-            inverse, notes = await sa.inverse_of(self.app.workspace, entry)  # type: ignore[attr-defined]
+            inverse, notes = changes.undo(entry)
         except Exception as exc:
             show_error(self.app, exc, context="Undo")
             return
@@ -226,12 +233,12 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
             )
             return
         try:
-            sa.stage_changes(self.app, inverse)
+            actions.stage_changes(self.app, inverse)
         except Exception as exc:
             show_error(self.app, exc, context="Undo")
             return
         self.notify(
-            f"Staged {sa.plural(len(inverse), 'inverse change')} for entry {visible(view.id)}. Nothing was sent: "
+            f"Staged {plural(len(inverse), 'inverse change')} for entry {visible(view.id)}. Nothing was sent: "
             "review them in Staged changes (S) and submit. " + notes_text,
             title="Undo staged",
             markup=False,
@@ -239,7 +246,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         )
 
     def action_staged(self) -> None:
-        sa.open_staged(self.app)
+        self.app.open_staged()
 
     def action_back(self) -> None:
         self.dismiss(None)

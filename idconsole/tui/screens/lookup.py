@@ -26,11 +26,11 @@ from idconsole.api.models import SearchMatch, SearchResult
 from idconsole.identity import graph as g
 from idconsole.identity.lookup import Lookup, look_up
 from idconsole.identity.resolve import AMBIGUOUS, ANONYMOUS, BY_USER, UNKNOWN, Resolution
-from idconsole.tui import staging_actions
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
 from idconsole.tui.screens import lookup_text as words
+from idconsole.tui.staging import actions as staging_actions
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.identity_tree import IdentityTree
 from idconsole.tui.widgets.node_details import NodeDetails

@@ -3,12 +3,14 @@
 `PlanScreen()` builds the plan of the active workspace's staged set in a worker (`PlanScreen(plan=...)` shows
 a plan already built). Per user: before → after; warnings (blocking ones are errors that disable the submit,
 the others each need their box ticked); the exact requests (endpoint, batches and their sizes); what cannot
-be undone; the estimated time. `s` / Enter submits → the confirm dialog → the progress screen.
+be undone; the estimated time. `s` / Enter submits → the confirm dialog → the progress screen, whose
+answer says what next: back past the plan (it describes a staged set that has changed), on to the journal,
+or — when the engine refused the plan before sending anything — a fresh plan.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -17,15 +19,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Header, Static
 from textual.worker import Worker
 
-from idconsole.tui import staging_actions as sa
 from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.display import cell, format_eta, plural
 from idconsole.tui.errors import route_worker_error, show_error
-from idconsole.tui.text import literal
+from idconsole.tui.staging.plan_view import (
+    PlanSummary,
+    WarningRow,
+    plan_effects,
+    plan_requests,
+    plan_warnings,
+    summarize_plan,
+)
+from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from idconsole.changes import Plan
+    from idconsole.tui.screens.apply_progress import ApplyProgressScreen
 
 #: rows shown per table; the rest is counted ("… and 1,234 more") — the CLI's `plan --json` has them all
 MAX_ROWS = 200
@@ -40,7 +54,7 @@ def _table(*columns: str | tuple[str, dict[str, Any]]) -> Table:
     return table
 
 
-class PlanScreen(WriteActionsGuard, Screen[None]):
+class PlanScreen(WriteActionsGuard[None]):
     """`PlanScreen()` builds and shows the plan of the staged changes; `PlanScreen(plan=p)` shows `p`."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -67,11 +81,16 @@ Nothing has been sent.
 **s** or **Enter** opens the confirm dialog, **r** rebuilds the plan, **Esc** goes back to the staged changes.
 """
 
-    def __init__(self, plan: Any = None) -> None:
+    def __init__(self, plan: Plan | None = None) -> None:
         super().__init__()
-        self.plan: Any = plan
-        self.warnings: list[sa.WarningRow] = []
+        self.plan = plan
+        self.warnings: list[WarningRow] = []
         self._building = plan is None
+        #: why submit is not possible, as of the last `_update_submit()` (check_action runs often: it reads
+        #: this instead of asking the engine's apply lock every time)
+        self._reason = "The plan is not ready."
+        #: said above the next plan shown (why it was built again)
+        self._replan_note = ""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -94,7 +113,7 @@ Nothing has been sent.
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if self.app.readonly:
             self.query_one("#plan-submit", Button).display = False
         self.query_one("#plan-body").focus()
         if self.plan is None:
@@ -107,12 +126,16 @@ Nothing has been sent.
     @work(group="plan", exclusive=True, exit_on_error=False)
     async def build(self) -> None:
         self._building = True
+        self._reason = "The plan is not ready."
+        self.query_one("#plan-submit", Button).disabled = True
         self.refresh_bindings()
         body = self.query_one("#plan-body")
         body.loading = True
         self.query_one("#plan-status", Static).update("Building the plan…")
+        from idconsole import changes
+
         try:
-            plan = await sa.build_plan(self.app.workspace)  # type: ignore[attr-defined]
+            plan = await changes.build_plan(self.app.active_workspace)
         except Exception as exc:
             self.query_one("#plan-summary", Static).update(
                 literal("The plan could not be built. Nothing was sent; the staged changes are unchanged.")
@@ -126,33 +149,37 @@ Nothing has been sent.
             self.refresh_bindings()
         self.show_plan(plan)
 
-    def show_plan(self, plan: Any) -> None:
+    def show_plan(self, plan: Plan) -> None:
         self.plan = plan
-        summary = sa.summarize_plan(plan)
-        self.query_one("#plan-summary", Static).update(self._summary_text(summary))
+        summary = summarize_plan(plan)
+        text = self._summary_text(summary)
+        if self._replan_note:
+            text = Content.assemble(literal(self._replan_note, style="bold $warning"), "\n", text)
+            self._replan_note = ""
+        self.query_one("#plan-summary", Static).update(text)
         self.query_one("#plan-effects", Static).update(self._effects(plan))
         self.query_one("#plan-requests", Static).update(self._requests(plan))
         self.query_one("#plan-irreversible", Static).update(self._irreversible(summary))
         self._show_warnings(plan)
         self._update_submit()
 
-    def _summary_text(self, s: sa.PlanSummary) -> Content:
+    def _summary_text(self, s: PlanSummary) -> Content:
         if not s.change_count:
             return Content("Nothing is staged: there is nothing to submit.")
         parts = [
-            f"{sa.plural(s.change_count, 'change')} for {sa.plural(s.user_count, 'user')}"
+            f"{plural(s.change_count, 'change')} for {plural(s.user_count, 'user')}"
             + (f" ({s.held} held, not sent)" if s.held else ""),
-            f"{sa.plural(s.request_count, 'request')} in {sa.plural(s.batch_count, 'batch', 'batches')}",
-            f"estimated time {sa.format_eta(s.eta_seconds)}",
+            s.sending_text,
+            f"estimated time {format_eta(s.eta_seconds)}",
         ]
         if s.blocking_count:
-            parts.append(sa.plural(s.blocking_count, "blocking problem"))
+            parts.append(plural(s.blocking_count, "blocking problem"))
         if s.irreversible:
             parts.append(f"{len(s.irreversible)} irreversible")
         return Content(" · ".join(parts) + ".")
 
-    def _effects(self, plan: Any) -> Table | Text:
-        rows = sa.plan_effects(plan)
+    def _effects(self, plan: Plan) -> Table | Text:
+        rows = plan_effects(plan)
         if not rows:
             return Text("No user changes.", style="dim")
         table = _table(("#", {"width": 3, "justify": "right"}), ("Change", {"width": 8}),
@@ -160,15 +187,15 @@ Nothing has been sent.
                        ("After", {"ratio": 4}))
         for row in rows[:MAX_ROWS]:
             after_style = "bold yellow" if row.held else ("bold red" if row.irreversible else "bold")
-            table.add_row(Text(str(row.n), style="dim"), sa.cell(row.op), sa.cell(row.user, limit=44),
-                          sa.cell(row.before, limit=44, style="dim"), Text("→", style="dim"),
-                          sa.cell(row.after, limit=56, style=after_style))
+            table.add_row(Text(str(row.n), style="dim"), cell(row.op), cell(row.user, limit=44),
+                          cell(row.before, limit=44, style="dim"), Text("→", style="dim"),
+                          cell(row.after, limit=56, style=after_style))
         if len(rows) > MAX_ROWS:
             table.add_row("", Text(f"… and {len(rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
         return table
 
-    def _requests(self, plan: Any) -> Table | Text:
-        rows = sa.plan_requests(plan)
+    def _requests(self, plan: Plan) -> Table | Text:
+        rows = plan_requests(plan)
         if not rows:
             return Text("No requests.", style="dim")
         table = _table(("Method", {"width": 6}), ("Endpoint", {"ratio": 3}), ("Batches", {"width": 7}),
@@ -177,11 +204,11 @@ Nothing has been sent.
             sizes = ", ".join(str(n) for n in row.batch_sizes[:12])
             if len(row.batch_sizes) > 12:
                 sizes += f", … ({len(row.batch_sizes)} batches)"
-            table.add_row(sa.cell(row.method), sa.cell(row.endpoint, limit=60), str(row.batches),
-                          sa.cell(f"{sizes} {row.items}".strip()))
+            table.add_row(cell(row.method), cell(row.endpoint, limit=60), str(row.batches),
+                          cell(f"{sizes} {row.items}".strip()))
         return table
 
-    def _irreversible(self, s: sa.PlanSummary) -> Text:
+    def _irreversible(self, s: PlanSummary) -> Text:
         if not s.irreversible:
             return Text("Nothing in this plan is irreversible.", style="dim")
         text = Text()
@@ -189,11 +216,11 @@ Nothing has been sent.
             if index:
                 text.append("\n")
             text.append("⚠ cannot be undone: ", style="bold red")
-            text.append(sa.cell(line, limit=100))
+            text.append(cell(line, limit=100))
         return text
 
-    def _show_warnings(self, plan: Any) -> None:
-        self.warnings = sa.plan_warnings(plan)
+    def _show_warnings(self, plan: Plan) -> None:
+        self.warnings = plan_warnings(plan)
         box = self.query_one("#plan-warnings", Vertical)
         box.remove_children()
         if not self.warnings:
@@ -207,8 +234,8 @@ Nothing has been sent.
                 literal(warning.message, limit=400),
             )
             row = Horizontal(classes=f"plan-warning -{warning.severity}")
-            children: list[Any] = [Static(label, classes="plan-warning-text")]
-            if warning.needs_ack and not self.app.readonly:  # type: ignore[attr-defined]
+            children: list[Widget] = [Static(label, classes="plan-warning-text")]
+            if warning.needs_ack and not self.app.readonly:
                 children.append(Checkbox("Acknowledge", id=f"ack-{index}", classes="plan-ack", compact=True))
             widgets.append((row, children))
         for row, children in widgets:
@@ -224,22 +251,24 @@ Nothing has been sent.
         """Why submit is not possible now ("" when it is)."""
         if self._building or self.plan is None:
             return "The plan is not ready."
-        summary = sa.summarize_plan(self.plan)
+        summary = summarize_plan(self.plan)
         if not summary.change_count:
             return "Nothing is staged."
         if not summary.to_send:
             return "Nothing in this plan can be sent (every change is held)."
         blocking = [w for w in self.warnings if w.blocking]
         if blocking:
-            return f"{sa.plural(len(blocking), 'blocking problem')}: fix the staged changes first."
+            return f"{plural(len(blocking), 'blocking problem')}: fix the staged changes first."
         if not self.acknowledged():
             return "Acknowledge every warning to submit."
-        if sa.submit_in_flight(self.app.workspace):  # type: ignore[attr-defined]
+        from idconsole.changes import apply_in_flight
+
+        if apply_in_flight(self.app.active_workspace):  # the engine's lock: this console or another process
             return "A submit is already running."
         return ""
 
     def _update_submit(self) -> None:
-        reason = self.blocked_reason()
+        reason = self._reason = self.blocked_reason()
         self.query_one("#plan-submit", Button).disabled = bool(reason)
         status = self.query_one("#plan-status", Static)
         status.update(literal(reason or "Ready: press s to review and submit."))
@@ -252,7 +281,7 @@ Nothing has been sent.
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
-        if allowed and action == "submit" and self.blocked_reason():
+        if allowed and action == "submit" and self._reason:
             return None  # shown greyed out
         if action == "rebuild" and self._building:
             return None
@@ -264,28 +293,42 @@ Nothing has been sent.
             self.action_submit()
 
     def action_submit(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Submitting changes"):
+        if not self.app.check_writable("Submitting changes"):
             return
         reason = self.blocked_reason()
-        if reason:
+        plan = self.plan
+        if reason or plan is None:
             self.notify(reason, title="Cannot submit yet", severity="warning", markup=False)
             return
         from idconsole.tui.screens.confirm import ConfirmSubmitScreen
 
-        plan = self.plan
         self.app.push_screen(ConfirmSubmitScreen(plan), lambda ok: self._confirmed(plan, ok))
 
-    def _confirmed(self, plan: Any, ok: bool | None) -> None:
+    def _confirmed(self, plan: Plan, ok: bool | None) -> None:
         if not ok:
             self.notify("Nothing was sent.", title="Submit cancelled", markup=False)
             return
         from idconsole.tui.screens.apply_progress import ApplyProgressScreen
 
-        summary = sa.summarize_plan(plan)
-        self.app.push_screen(
-            ApplyProgressScreen(plan, acknowledge_warnings=any(w.needs_ack for w in self.warnings),
-                                allow_irreversible=bool(summary.irreversible))
-        )
+        summary = summarize_plan(plan)
+        progress = ApplyProgressScreen(plan, acknowledge_warnings=any(w.needs_ack for w in self.warnings),
+                                       allow_irreversible=bool(summary.irreversible))
+        self.app.push_screen(progress, lambda then: self._submitted(progress, then))
+
+    def _submitted(self, progress: ApplyProgressScreen, then: str | None) -> None:
+        """The progress screen closed; `then` says what next (see `apply_progress`)."""
+        from idconsole.tui.screens.apply_progress import JOURNAL, REPLAN
+
+        if then == REPLAN:
+            # refused before anything was sent (e.g. the staged set changed since): plan again, from the file
+            why = visible(str(progress.error or ""), limit=300)
+            self._replan_note = f"The submit was refused and nothing was sent ({why}). This plan was built again."
+            self.build()
+            return
+        # back past the plan: it describes a staged set that has changed
+        self.dismiss(None)
+        if then == JOURNAL:
+            self.app.open_journal()
 
     def action_rebuild(self) -> None:
         self.build()

@@ -13,34 +13,37 @@ value), `e` exports the profile as JSON (atomic write, sanitised file name).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-import re
 import weakref
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker
 
 from idconsole.api.errors import NotOffered
 from idconsole.api.models import MixpanelProfile, UserProfile
-from idconsole.config import paths
-from idconsole.config.atomic import atomic_write
-from idconsole.tui import staging_actions
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
+from idconsole.tui.profile_data import (
+    export_profile,
+    pretty_json,
+    propensity_rows,
+    recommendation_rows,
+    safe_file_name,
+)
+from idconsole.tui.staging import actions as staging_actions
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.property_table import PropertyTable, compact
 from idconsole.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from idconsole.workspace import Workspace
 
 EU_MESSAGE = (
     "Amplitude's User Profile API is not offered in the EU region, so user properties, cohorts, "
@@ -51,55 +54,7 @@ EU_MESSAGE = (
 #: rec ids / prediction id asked for, per open workspace (forgotten with it)
 _ASKED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.@+-]+")
-
-
-def safe_file_name(user_id: str, *, vendor: str = "amplitude") -> str:
-    """`profile-<safe-name>.json`: only [A-Za-z0-9_.@+-], no leading dot, bounded, plus a short hash
-    of the real id so two hostile ids that sanitise alike never overwrite each other."""
-    digest = hashlib.sha256(f"{vendor}\0{user_id}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    stem = _UNSAFE.sub("_", user_id).strip("._-")[:60] or "user"
-    prefix = "profile-mixpanel-" if vendor == "mixpanel" else "profile-"
-    return f"{prefix}{stem}-{digest}.json"
-
-
-def write_json_atomic(path: Path, document: Any) -> None:
-    """Indented UTF-8 JSON, written atomically (`idconsole.config.atomic`): a reader never sees half a file."""
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
-    atomic_write(path, text.encode("utf-8"))
-
-
-def pretty_json(document: Any) -> str:
-    """Indented JSON with every line made visible (JSON escapes C0 controls; this also catches
-    zero-width, bidi and line-separator characters that `ensure_ascii=False` leaves in)."""
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=str, sort_keys=False)
-    return "\n".join(visible(line) for line in text.split("\n"))
-
-
-def recommendation_rows(profile: UserProfile) -> list[tuple[Any, ...]]:
-    return [
-        (r.rec_id, list(r.items), "yes" if r.is_control else "no", r.source or "", r.title or "")
-        for r in profile.recommendations
-    ]
-
-
-def propensity_rows(items: Sequence[Any]) -> list[tuple[Any, ...]]:
-    rows = []
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            pred = item.get("pred_id", item.get("prediction_id", ""))
-            kind = item.get("prop_type", item.get("propensity_type", ""))
-            value = item.get("prop", item.get("propensity", item.get("value")))
-            rest = {k: v for k, v in item.items()
-                    if k not in {"pred_id", "prediction_id", "prop_type", "propensity_type", "prop",
-                                 "propensity", "value"}}
-            rows.append((pred, kind, value if not rest else {"value": value, **rest}))
-        else:
-            rows.append((str(index), "", item))
-    return rows
-
-
-class ProfileScreen(WriteActionsGuard, Screen):
+class ProfileScreen(WriteActionsGuard[None]):
     """`ProfileScreen(user_id, *, vendor="amplitude", device_id=None)`."""
 
     CSS_PATH = "../styles/profile.tcss"
@@ -197,8 +152,8 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
                                                                                           style="bold $accent"))
 
     @property
-    def workspace(self) -> Any:
-        return getattr(self.app, "workspace", None)
+    def workspace(self) -> Workspace | None:
+        return self.app.workspace
 
     def on_mount(self) -> None:
         asked = self._asked_here()
@@ -275,11 +230,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         self.refresh_bindings()
 
     def _report(self, exc: BaseException) -> None:
-        show = getattr(self.app, "show_error", None)
-        if callable(show):
-            show(exc, context="Profile")
-        else:
-            self.notify(visible(str(exc), limit=600), title="Profile", severity="error", markup=False)
+        self.app.show_error(exc, context="Profile")
         self.set_message(f"Could not load the profile: {visible(str(exc), limit=600)}", error=True)
 
     def set_message(self, text: str, *, error: bool = False, notice: bool = False) -> None:
@@ -381,13 +332,13 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         return str(key), compact(value)
 
     def action_stage_set(self) -> None:
-        if not self.app.check_writable():  # type: ignore[attr-defined]
+        if not self.app.check_writable("Staging a change"):
             return
         key, value = self._selected_property() or ("", "")
         staging_actions.stage_property(self.app, self.user_id, key, value)
 
     def action_stage_unset(self) -> None:
-        if not self.app.check_writable():  # type: ignore[attr-defined]
+        if not self.app.check_writable("Staging a change"):
             return
         selected = self._selected_property()
         if selected is None:
@@ -418,14 +369,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
                         markup=False)
             return None
         name = safe_file_name(self.user_id or self.device_id or "", vendor=self.vendor)
-        target = None
-        for directory in (paths.cache_dir(), Path.cwd()):
-            try:
-                write_json_atomic(directory / name, document)
-            except OSError:
-                continue
-            target = directory / name
-            break
+        target = export_profile(name, document)
         if target is None:
             self.notify("Could not write the export to the cache directory or the current directory.",
                         title="Export failed", severity="error", markup=False)

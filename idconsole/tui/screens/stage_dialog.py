@@ -16,7 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from idconsole.tui import staging_actions as sa
+from idconsole.tui.staging import forms
+from idconsole.tui.staging import operations as ops
+from idconsole.tui.staging.describe import value_text
 from idconsole.tui.text import literal, visible
 
 
@@ -53,10 +55,10 @@ Nothing is sent: the change joins the staged set, and you review the plan before
         self._extra: dict[str, Any] = {}
         self._change_id: str | None = None
         if change is not None:  # editing: same id, same place in the staged set
-            kind, form, self._extra = sa.form_from_change(change)
+            kind, form, self._extra = forms.form_from_change(change)
             values = form
             self._change_id = change.id
-        self._kind = kind if kind in sa.OPS_BY_KIND else sa.OPS[0].kind
+        self._kind = kind if kind in ops.OPS_BY_KIND else ops.OPS[0].kind
         self._values = {k: str(v) for k, v in (values or {}).items() if v is not None}
         self._lock_kind = lock_kind
         self._editing = change is not None
@@ -67,7 +69,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
             yield Static(self._title, id="stage-title", classes="changes-dialog-title", markup=False)
             yield Label("Operation", classes="changes-field-label")
             yield Select(
-                [(op.label, op.kind) for op in sa.OPS],
+                [(op.label, op.kind) for op in ops.OPS],
                 value=self._kind,
                 allow_blank=False,
                 id="stage-kind",
@@ -75,8 +77,8 @@ Nothing is sent: the change joins the staged set, and you review the plan before
             )
             yield Static("", id="stage-help", classes="changes-help")
             # every field the operations use; only the current operation's fields are shown
-            names: dict[str, sa.FieldSpec] = {}
-            for op in sa.OPS:
+            names: dict[str, ops.FieldSpec] = {}
+            for op in ops.OPS:
                 for spec in op.fields:
                     names.setdefault(spec.name, spec)
             for name, spec in names.items():
@@ -85,9 +87,9 @@ Nothing is sent: the change joins the staged set, and you review the plan before
                     if name == "value":
                         with Horizontal(id="property-op-row"):
                             yield Select(
-                                [(op, op) for op in sa.PROPERTY_OPS],
+                                [(op, op) for op in ops.PROPERTY_OPS],
                                 value=self._values.get("op", "$set")
-                                if self._values.get("op", "$set") in sa.PROPERTY_OPS
+                                if self._values.get("op", "$set") in ops.PROPERTY_OPS
                                 else "$set",
                                 allow_blank=False,
                                 id="stage-property-op",
@@ -102,7 +104,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
                 yield Static(
                     literal(
                         "Also in this change (kept): "
-                        + ", ".join(f"{k} = {sa._value_text(v)}" for k, v in self._extra.items()),
+                        + ", ".join(f"{k} = {value_text(v)}" for k, v in self._extra.items()),
                         limit=300,
                     ),
                     id="stage-extra",
@@ -125,7 +127,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
         return value if isinstance(value, str) else self._kind
 
     def _show_fields(self) -> None:
-        spec = sa.OPS_BY_KIND[self.kind]
+        spec = ops.OPS_BY_KIND[self.kind]
         wanted = {f.name: f for f in spec.fields}
         for container in self.query(".changes-field"):
             name = (container.id or "").removeprefix("field-")
@@ -143,7 +145,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
     def _update_value_field(self) -> None:
         op = self.query_one("#stage-property-op", Select).value
         value_input = self.query_one("#input-value", Input)
-        valueless = op in sa.VALUELESS_OPS
+        valueless = op in ops.VALUELESS_OPS
         value_input.disabled = valueless
         self.query_one("#stage-json", Checkbox).disabled = valueless
         value_input.placeholder = "(no value for this operation)" if valueless else "value"
@@ -152,7 +154,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
         if self._lock_kind:
             self.query_one("#stage-ok", Button).focus()
             return
-        for spec in sa.OPS_BY_KIND[self.kind].fields:
+        for spec in ops.OPS_BY_KIND[self.kind].fields:
             field = self.query_one(f"#input-{spec.name}", Input)
             if not field.value and not field.disabled:
                 field.focus()
@@ -171,7 +173,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
 
     def values(self) -> dict[str, str]:
         """The fields of the current operation, stripped of surrounding whitespace."""
-        spec = sa.OPS_BY_KIND[self.kind]
+        spec = ops.OPS_BY_KIND[self.kind]
         out: dict[str, str] = {}
         for field in spec.fields:
             widget = self.query_one(f"#input-{field.name}", Input)
@@ -202,8 +204,8 @@ Nothing is sent: the change joins the staged set, and you review the plan before
             self._error(problem)
             return
         try:
-            change = sa.change_from_form(self.kind, values, change_id=self._change_id,
-                                         extra_properties=self._extra if self.kind == "identify" else None)
+            change = forms.change_from_form(self.kind, values, change_id=self._change_id,
+                                            extra_properties=self._extra if self.kind == "identify" else None)
         except Exception as exc:  # the engine's validation: its words, shown literally
             self._error(visible(getattr(exc, "message", None) or str(exc) or type(exc).__name__))
             return
@@ -213,7 +215,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        fields = [f.name for f in sa.OPS_BY_KIND[self.kind].fields]
+        fields = [f.name for f in ops.OPS_BY_KIND[self.kind].fields]
         current = (event.input.id or "").removeprefix("input-")
         # Enter moves to the next empty field; in the last field it stages
         if current in fields:

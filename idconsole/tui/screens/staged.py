@@ -9,22 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
-from idconsole.tui import staging_actions as sa
 from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.display import plural
 from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.staging import actions
 from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.staged_table import StagedTable
+from idconsole.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from idconsole.changes import Change, StagedEntry, StagedSet
 
 EMPTY_TEXT = (
     "Nothing is staged. Press a to stage a change by hand, i to import a CSV, "
@@ -32,7 +36,7 @@ EMPTY_TEXT = (
 )
 
 
-class StagedScreen(WriteActionsGuard, Screen[None]):
+class StagedScreen(WriteActionsGuard[None]):
     """`StagedScreen()`: the staged changes of `app.workspace`."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -75,38 +79,32 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         self._ids: list[str] = []
 
     def compose(self) -> ComposeResult:
-        from idconsole.tui.widgets.status_bar import StatusBar
-
         yield Header()
         with Vertical(id="staged-body", classes="changes-body"):
             yield Static("", id="staged-summary", classes="changes-summary")
-            table: DataTable[Any] = DataTable(id="staged-table", cursor_type="row", zebra_stripes=True)
-            yield table
+            yield StagedTable(id="staged-table")
             yield Static(EMPTY_TEXT, id="staged-empty", classes="changes-help", markup=False)
             yield Static("", id="staged-note", classes="changes-help")
         yield StatusBar()
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#staged-table", DataTable)
-        table.add_column("#", key="n", width=3)
-        table.add_column("Vendor", key="vendor", width=9)
-        table.add_column("Change", key="op", width=8)
-        table.add_column("User / id", key="subject", width=36)
-        table.add_column("Details", key="detail", width=39)
-        table.add_column("Status", key="status", width=6)
+        table = self.query_one(StagedTable)
         self.query_one("#staged-empty").display = False
         try:
-            staged = self.app.workspace.staged  # type: ignore[attr-defined]
+            staged = self.app.active_workspace.staged
         except Exception as exc:  # a damaged staged.json: say so, keep the screen usable
             self.query_one("#staged-summary", Static).update(
                 literal("The staged changes could not be read; nothing was changed.")
             )
             show_error(self.app, exc, context="Staged changes")
             return
-        self._unsubscribe = staged.subscribe(lambda _set: self.call_later(self.reload))
+        self._unsubscribe = staged.subscribe(self._staged_changed)
         self.reload()
         table.focus()
+
+    def _staged_changed(self, _staged: StagedSet) -> None:
+        self.call_later(self.reload)
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -118,60 +116,42 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
     # -- showing -----------------------------------------------------------------------------
 
     @property
-    def staged(self) -> Any:
-        return self.app.workspace.staged  # type: ignore[attr-defined]
+    def staged(self) -> StagedSet:
+        return self.app.active_workspace.staged
 
     def reload(self, select_id: str | None = None) -> None:
         """Redraw from the staged set, keeping the cursor on the same change when it is still there."""
         if not self.is_mounted:
             return
-        table = self.query_one("#staged-table", DataTable)
-        current = select_id or self.selected_id()
         try:
             entries = self.staged.entries
         except Exception as exc:
             show_error(self.app, exc, context="Staged changes")
             return
-        table.clear()
-        self._ids = []
-        for n, entry in enumerate(entries, 1):
-            change = entry.change
-            row = sa.describe_change(change)
-            held = getattr(entry, "held", False)
-            status = Text("held", style="bold yellow") if held else Text("staged", style="dim")
-            table.add_row(
-                Text(str(n), style="dim"),
-                sa.cell(row.vendor),
-                sa.cell(row.op, style="bold red" if row.irreversible else "bold"),
-                sa.cell(row.subject, limit=60),
-                sa.cell(row.detail, limit=80),
-                status,
-                key=change.id,
-            )
-            self._ids.append(change.id)
-        if current in self._ids:
-            table.move_cursor(row=self._ids.index(current))
+        table = self.query_one(StagedTable)
+        table.show(entries, select_id)
+        self._ids = table.ids
         self._update_summary(entries)
         self.refresh_bindings()
 
-    def _update_summary(self, entries: list[Any]) -> None:
+    def _update_summary(self, entries: list[StagedEntry]) -> None:
         count = len(entries)
-        irreversible = sum(1 for e in entries if getattr(e.change, "irreversible", False))
-        held = sum(1 for e in entries if getattr(e, "held", False))
-        profile = visible(getattr(self.app.workspace.connection, "name", ""))  # type: ignore[attr-defined]
-        parts = [f"{sa.plural(count, 'change')} staged for profile {profile}"]
+        irreversible = sum(1 for e in entries if e.change.irreversible)
+        held = sum(1 for e in entries if e.held)
+        profile = visible(self.app.active_workspace.connection.name)
+        parts = [f"{plural(count, 'change')} staged for profile {profile}"]
         if irreversible:
             parts.append(f"{irreversible} irreversible")
         if held:
             parts.append(f"{held} held (outcome unknown)")
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if self.app.readonly:
             parts.append("read-only session: shown, not editable")
         elif count:
             parts.append("P builds the plan")
         self.query_one("#staged-summary", Static).update(literal(" · ".join(parts)))
         self.query_one("#staged-table").display = bool(count)
         self.query_one("#staged-empty").display = not count
-        if getattr(self.staged, "mismatch", False):
+        if self.staged.mismatch:
             self.query_one("#staged-note", Static).update(
                 literal(
                     f"These changes were staged under profile {self.staged.profile!r}, not this one: "
@@ -191,21 +171,18 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         except Exception:
             return ""
         bits = []
-        if getattr(entry, "held", False):
+        if entry.held:
             bits.append("Held: it was sent but the outcome is unknown; it will not be re-sent automatically.")
-        if getattr(entry, "note", None):
+        if entry.note:
             bits.append(f"Last error: {entry.note}")
         return " ".join(bits)
 
     def selected_id(self) -> str | None:
-        table = self.query_one("#staged-table", DataTable)
-        if not self._ids or table.cursor_row is None or not 0 <= table.cursor_row < len(self._ids):
-            return None
-        return self._ids[table.cursor_row]
+        return self.query_one(StagedTable).selected_id()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if not getattr(self.staged, "mismatch", False):
+        if not self.staged.mismatch:
             self.query_one("#staged-note", Static).update(literal(self._selected_note()))
         self.refresh_bindings()
 
@@ -234,24 +211,24 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         if change_id is None:
             return False
         try:
-            return bool(getattr(self.staged.entry(change_id), "held", False))
+            return self.staged.entry(change_id).held
         except Exception:
             return False
 
     def action_resolve(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Resolving a held change"):
+        if not self.app.check_writable("Resolving a held change"):
             return
         change_id = self.selected_id()
         if change_id is None or not self._selected_held():
             return
+        from idconsole.changes import resolve_unknown
         from idconsole.tui.screens.confirm import ResolveHeldDialog
 
         def done(decision: str | None) -> None:
             if decision in ("applied", "resend"):
                 applied = decision == "applied"
                 if self._edit("Could not record the decision",
-                              lambda: sa.resolve_held(self.app.workspace, change_id,  # type: ignore[attr-defined]
-                                                      applied=applied)):
+                              lambda: resolve_unknown(self.app.active_workspace, change_id, applied=applied)):
                     self.notify("Recorded: it took effect; dropped from the staged changes." if applied else
                                 "Recorded: it did not take effect; staged again for the next submit.",
                                 title="Resolved", markup=False)
@@ -270,12 +247,12 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         return True
 
     def action_add(self) -> None:
-        if sa.refuse_if_readonly(self.app):
+        if not self.app.check_writable("Staging a change"):
             return
-        sa.open_stage_dialog(self.app, on_staged=lambda change: self.reload(change.id))
+        actions.open_stage_dialog(self.app, on_staged=lambda change: self.reload(change.id))
 
     def action_edit(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Editing a staged change"):
+        if not self.app.check_writable("Editing a staged change"):
             return
         change_id = self.selected_id()
         if change_id is None:
@@ -284,7 +261,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
 
         change = self.staged.get(change_id)
 
-        def done(new: Any) -> None:
+        def done(new: Change | None) -> None:
             if new is not None:
                 self._edit("Could not save the change", lambda: self.staged.replace(change_id, new),
                            select_id=new.id)
@@ -292,7 +269,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         self.app.push_screen(StageChangeDialog(change=change), done)
 
     def action_drop(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Dropping a staged change"):
+        if not self.app.check_writable("Dropping a staged change"):
             return
         change_id = self.selected_id()
         if change_id is None:
@@ -313,7 +290,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         self.app.push_screen(AskDialog("Drop this staged change?", description, "Drop"), done)
 
     def action_move(self, delta: int) -> None:
-        if sa.refuse_if_readonly(self.app, "Reordering staged changes"):
+        if not self.app.check_writable("Reordering staged changes"):
             return
         change_id = self.selected_id()
         if change_id is None:
@@ -325,7 +302,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         self._edit("Could not move the change", lambda: self.staged.move(change_id, to), select_id=change_id)
 
     def action_clear(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Clearing the staged changes"):
+        if not self.app.check_writable("Clearing the staged changes"):
             return
         if not self._ids:
             return
@@ -335,16 +312,16 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
 
         def done(yes: bool | None) -> None:
             if yes and self._edit("Could not clear the staged changes", self.staged.clear):
-                self.notify(f"Cleared {sa.plural(count, 'staged change')}.", title="Cleared", markup=False)
+                self.notify(f"Cleared {plural(count, 'staged change')}.", title="Cleared", markup=False)
 
         self.app.push_screen(
-            AskDialog("Clear every staged change?", f"All {sa.plural(count, 'staged change')} will be removed. "
+            AskDialog("Clear every staged change?", f"All {plural(count, 'staged change')} will be removed. "
                       "Nothing has been sent, and nothing will be.", "Clear all"),
             done,
         )
 
     def action_import_csv(self) -> None:
-        if sa.refuse_if_readonly(self.app, "Importing changes"):
+        if not self.app.check_writable("Importing changes"):
             return
         from idconsole.tui.screens.stage_dialog import ImportCsvDialog
 
@@ -357,32 +334,36 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
     @work(group="staged-import", exclusive=True, exit_on_error=False, thread=True)
     def import_csv(self, path: str) -> None:
         """Read and validate the CSV off the UI thread; stage every row in one write, or none."""
+        from idconsole.changes import import_csv
+
         try:
-            parsed = sa.read_csv(Path(path).expanduser())
+            parsed = list(import_csv(Path(path).expanduser()))
         except Exception as exc:
             self.app.call_from_thread(self._import_failed, exc)
             return
         self.app.call_from_thread(self._stage_imported, path, parsed)
 
     def _import_failed(self, exc: BaseException) -> None:
-        rows = sa.csv_errors(exc)
+        from idconsole.changes import CsvImportError
+
+        rows = list(exc.errors) if isinstance(exc, CsvImportError) else []
         if not rows:
             show_error(self.app, exc, context="Import (nothing was staged)")
             return
-        lines = [literal(f"Import: {sa.plural(len(rows), 'bad row')}; nothing was staged.", style="bold")]
+        lines = [literal(f"Import: {plural(len(rows), 'bad row')}; nothing was staged.", style="bold")]
         lines += [literal(f"  line {line}: {reason}", limit=160) for line, reason in rows[:8]]
         if len(rows) > 8:
             lines.append(literal(f"  … and {len(rows) - 8} more"))
         self.query_one("#staged-note", Static).update(Content("\n").join(lines))
-        self.notify(f"{sa.plural(len(rows), 'bad row')} in the file; nothing was staged (the rows are listed "
+        self.notify(f"{plural(len(rows), 'bad row')} in the file; nothing was staged (the rows are listed "
                     "under the table).", title="Import failed", severity="warning", markup=False)
 
-    def _stage_imported(self, path: str, parsed: list[Any]) -> None:
+    def _stage_imported(self, path: str, parsed: list[Change]) -> None:
         if not parsed:
             self.notify("The file has no changes in it; nothing was staged.", title="Import", markup=False)
             return
         if self._edit("Import", lambda: self.staged.extend(parsed)):
-            self.notify(f"Staged {sa.plural(len(parsed), 'change')} from {visible(path, limit=80)}.",
+            self.notify(f"Staged {plural(len(parsed), 'change')} from {visible(path, limit=80)}.",
                         title="Imported", markup=False)
 
     def action_plan(self) -> None:
@@ -390,7 +371,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         if not self._ids:
             self.notify("Nothing is staged.", title="Plan", severity="warning", markup=False)
             return
-        sa.open_plan(self.app)
+        self.app.open_plan()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,164 @@
+"""A plan as the plan and confirm screens show it: effect rows, warning rows, request rows, a summary.
+
+Read from the engine's `Plan` in one place; the screens only draw these plain rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from idconsole.tui.display import plural
+from idconsole.tui.staging.describe import describe_change, merge_ids
+
+if TYPE_CHECKING:
+    from idconsole.changes import Plan
+
+NOT_MAPPED = "(not mapped)"
+#: request kind -> what its body carries (singular, plural); Mixpanel events by default
+ITEM_WORDS = {"usermap": ("mapping", "mappings"), "identify": ("identification", "identifications")}
+EVENT_WORDS = ("Mixpanel event", "Mixpanel events")
+
+
+@dataclass(frozen=True)
+class EffectRow:
+    n: int
+    op: str
+    user: str
+    before: str
+    after: str
+    held: bool = False
+    irreversible: bool = False
+
+
+@dataclass(frozen=True)
+class WarningRow:
+    key: str
+    severity: str  # "blocking" | "warning" | "info"
+    message: str
+    code: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "blocking"
+
+    @property
+    def needs_ack(self) -> bool:
+        return self.severity == "warning"
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    method: str
+    endpoint: str
+    batch_sizes: tuple[int, ...]
+    items: str = "items"
+
+    @property
+    def batches(self) -> int:
+        return len(self.batch_sizes)
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    change_count: int
+    to_send: int
+    held: int
+    user_count: int
+    #: HTTP requests apply will send (each one batch)
+    request_count: int
+    #: what those requests carry, in plan order: ((singular, plural), count) per kind
+    items: tuple[tuple[tuple[str, str], int], ...]
+    #: endpoint -> how many requests go to it
+    endpoints: tuple[tuple[str, int], ...]
+    eta_seconds: float | None
+    warning_count: int
+    blocking_count: int
+    irreversible: tuple[str, ...]
+    irreversible_ids: tuple[tuple[str, ...], ...]
+
+    @property
+    def items_text(self) -> str:
+        """`3 mappings and 1 identification` ("nothing" when no request is planned)."""
+        parts = [plural(count, one, many) for (one, many), count in self.items]
+        if not parts:
+            return "nothing"
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+    @property
+    def sending_text(self) -> str:
+        """`3 mappings and 1 identification in 2 requests`."""
+        return f"{self.items_text} in {plural(self.request_count, 'request')}"
+
+
+def plan_effects(plan: Plan) -> list[EffectRow]:
+    """One row per affected user of every planned change (a change without a mapping effect — a property,
+    a Mixpanel event — gets one row that says what it does)."""
+    rows: list[EffectRow] = []
+    for planned in plan.changes:
+        change = planned.change
+        desc = describe_change(change)
+        if planned.status == "held":
+            rows.append(EffectRow(planned.n, desc.op, desc.subject, "", "HELD: outcome unknown, not sent", True,
+                                  desc.irreversible))
+            continue
+        if planned.effects:
+            for effect in planned.effects:
+                rows.append(EffectRow(planned.n, desc.op, effect.user_id, effect.before or NOT_MAPPED,
+                                      effect.after or NOT_MAPPED))
+            continue
+        if change.op == "identify":
+            rows.append(EffectRow(planned.n, desc.op, change.user_id, "current properties", desc.detail))
+        elif change.op == "mp_merge":
+            rows.append(EffectRow(planned.n, desc.op, change.user_id, "separate ids",
+                                  f"one cluster with {change.target_id} (irreversible)", irreversible=True))
+        elif change.op == "mp_identify":
+            rows.append(EffectRow(planned.n, desc.op, change.user_id, "anonymous",
+                                  f"identified as {change.target_id}"))
+        elif change.op == "mp_alias":
+            rows.append(EffectRow(planned.n, desc.op, change.user_id, "no alias", f"alias of {change.target_id}"))
+        else:  # map / unmap that the plan found nothing to change for (invalid or a no-op)
+            rows.append(EffectRow(planned.n, desc.op, desc.subject, "unchanged", desc.detail))
+    return rows
+
+
+def plan_warnings(plan: Plan) -> list[WarningRow]:
+    return [WarningRow(f"{i}:{w.code}", w.severity, w.message, w.code) for i, w in enumerate(plan.warnings)]
+
+
+def plan_requests(plan: Plan) -> list[RequestRow]:
+    """Requests grouped by endpoint (one row per endpoint and kind, with every batch's size)."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for request in plan.requests:
+        groups.setdefault((request.method, request.endpoint, request.kind), []).append(int(request.size))
+    return [
+        RequestRow(method, endpoint, tuple(sizes), ITEM_WORDS[kind][1] if kind in ITEM_WORDS else f"{kind} event")
+        for (method, endpoint, kind), sizes in groups.items()
+    ]
+
+
+def summarize_plan(plan: Plan) -> PlanSummary:
+    users: set[str] = set()
+    for planned in plan.changes:
+        users.update(planned.change.ids)
+    endpoints: dict[str, int] = {}
+    items: dict[tuple[str, str], int] = {}
+    for request in plan.requests:
+        endpoints[request.endpoint] = endpoints.get(request.endpoint, 0) + 1
+        words = ITEM_WORDS.get(request.kind, EVENT_WORDS)
+        items[words] = items.get(words, 0) + int(request.size)
+    irreversible = plan.irreversible
+    return PlanSummary(
+        change_count=len(plan.changes),
+        to_send=len(plan.to_send),
+        held=len(plan.held),
+        user_count=len(users),
+        request_count=len(plan.requests),
+        items=tuple(items.items()),
+        endpoints=tuple(endpoints.items()),
+        eta_seconds=plan.eta_seconds,
+        warning_count=len(plan.needs_acknowledgement),
+        blocking_count=len(plan.blocking),
+        irreversible=tuple(c.description() for c in irreversible),
+        irreversible_ids=tuple(merge_ids(c) for c in irreversible),
+    )
