@@ -303,3 +303,30 @@ def test_recursion_is_bad_input_and_an_exception_group_is_its_own_error():
     down = Unavailable("Amplitude is down.")
     assert translate(group_type("in a task group", [OverflowError("x"), down])) is down
     assert translate(group_type("in a task group", [OverflowError("port")])).exit_code == 1
+
+
+def test_an_unexpected_error_inside_a_workspace_is_scrubbed_of_its_secrets(capsys):
+    """run_async translates while the workspace is open: the connection's secrets, raw and in the Basic
+    form the client sends, never reach the sentence."""
+    import base64
+
+    from idconsole.headless.open_workspace import run_async
+
+    class Ns:
+        demo, profile, readonly, command, json = True, None, False, "plan", True
+
+    leaked: list[str] = []
+
+    async def handler(ws: Any, ns: Any) -> int:
+        creds = ws.connection.amplitude
+        pair = f"{creds.api_key.reveal()}:{creds.secret_key.reveal()}"
+        basic = base64.b64encode(pair.encode()).decode()
+        leaked.extend([creds.secret_key.reveal(), basic])
+        ws.client  # noqa: B018 - the client exists, so its own redactor is used
+        raise ValueError(f"server said: Authorization: Basic {basic} for secret {creds.secret_key.reveal()}")
+
+    assert run_reporting_errors(lambda ns: run_async(handler, ns), Ns()) == 1
+    out, err = capsys.readouterr()
+    assert leaked and not any(secret in out + err for secret in leaked)
+    assert "idconsole hit an unexpected error: ValueError: server said: Authorization: Basic ***" in err
+    assert json.loads(out)["error"]["kind"] == "unexpected"

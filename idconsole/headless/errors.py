@@ -35,6 +35,13 @@ class UnexpectedError(IdConsoleError):
     kind = "unexpected"
 
 
+class Interrupted(IdConsoleError):
+    """Ctrl-C (a second one during an apply, which stops between requests on the first)."""
+
+    exit_code = EXIT_INTERRUPTED
+    kind = "interrupted"
+
+
 class TooDeep(BadInput):
     """Input (JSON, TOML) nested too deeply to read."""
 
@@ -127,7 +134,7 @@ def run_reporting_errors(handler: Callable[[Any], int], ns: Any) -> int:
     try:
         return handler(ns)
     except KeyboardInterrupt:
-        _safe_print("idconsole: interrupted", sys.stderr)
+        report(Interrupted("Interrupted; nothing more was sent."), ns)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader of stdout went away (`idconsole journal | head -1`): not an error worth a sentence
