@@ -79,7 +79,7 @@ class LocalStorageError(ConfigError):
 _FULL = "free some space"
 _WRITES = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _REASONS: dict[int, tuple[str, str]] = {
-    errno.EROFS: ("read-only file system", "make it writable or point XDG_STATE_HOME at a writable directory"),
+    errno.EROFS: ("read-only file system", "make it writable"),
     errno.EACCES: ("permission denied", "fix its permissions"),
     errno.EPERM: ("operation not permitted", "fix its permissions"),
     errno.ENOSPC: ("the disk is full", _FULL),
@@ -99,4 +99,17 @@ def local_io_error(exc: OSError, *, where: str = "a local file") -> LocalStorage
     fallback = ((exc.strerror or type(exc).__name__).lower().rstrip("."), "check it")
     reason, remedy = _REASONS.get(code, fallback)
     verb = "write" if code in _WRITES else "use"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        remedy += _elsewhere(place)
     return LocalStorageError(place, reason, remedy, verb=verb, errno_code=exc.errno)
+
+
+def _elsewhere(place: str) -> str:
+    """", or point XDG_STATE_HOME at a writable directory" when `place` is in one of idconsole's own dirs."""
+    from idconsole.config import paths  # paths never imports errors; kept local all the same
+
+    for variable, root in (("XDG_STATE_HOME", paths.state_root()), ("XDG_CONFIG_HOME", paths.config_dir()),
+                           ("XDG_CACHE_HOME", paths.cache_dir())):
+        if place.startswith(str(root)):
+            return f", or point {variable} at a writable directory"
+    return ""

@@ -23,11 +23,16 @@ def cache_dir() -> Path:
     return platformdirs.user_cache_path(APP)
 
 
+def state_root() -> Path:
+    """The directory holding every profile's state directory."""
+    return platformdirs.user_state_path(APP)
+
+
 def state_dir(profile: str) -> Path:
     """Per-profile state (staged.json, journal.jsonl). The name is checked so it cannot escape the dir."""
     if not _SAFE_NAME.match(profile):
         raise ValueError(f"not a valid profile name: {profile!r}")
-    return platformdirs.user_state_path(APP) / profile
+    return state_root() / profile
 
 
 def is_valid_profile_name(name: str) -> bool:
