@@ -11,6 +11,8 @@ from idconsole.changes.journal import ACKED, NOT_SENT, REJECTED, UNKNOWN
 from idconsole.changes.model import Change
 
 HELD = "held"
+#: `ApplyReport.stopped` when a journal or staged-set write failed (full disk, read-only): exit 2
+LOCAL_IO = "local_io"
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_AUTH, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
@@ -61,10 +63,13 @@ class ApplyReport:
     results: list[ChangeResult]
     requests_total: int = 0
     requests_sent: int = 0
-    #: why sending stopped early: None, "cancelled", "auth", "unavailable", "throttled", "error"
+    #: why sending stopped early: None, "cancelled", "auth", "unavailable", "throttled", "local_io" (a
+    #: journal or staged-set write failed), "error"
     stopped: str | None = None
     stop_message: str | None = None
     verification: dict[str, str] = field(default_factory=dict)
+    #: sentences worth showing besides the results (a torn journal tail that was repaired...)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def cancelled(self) -> bool:
@@ -94,6 +99,8 @@ class ApplyReport:
             return EXIT_AUTH
         if self.stopped in ("unavailable", "throttled"):
             return EXIT_UNREACHABLE
+        if self.stopped == LOCAL_IO:
+            return EXIT_REFUSED
         return EXIT_FAILED if self.failed else EXIT_OK
 
     def verified_summary(self) -> dict[str, Any]:
@@ -127,5 +134,6 @@ class ApplyReport:
             "stopped": self.stopped,
             "stop_message": self.stop_message,
             "cancelled": self.cancelled,
+            "notes": list(self.notes),
             "exit_code": self.exit_code,
         }

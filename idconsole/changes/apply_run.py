@@ -14,7 +14,9 @@ Then, per request in plan order (usermap batches, identify batches, Mixpanel eve
    `unknown` (non-idempotent, may have been applied: held, never re-sent until someone decides),
    `not_applied` (never reached the server, or idempotent and safe to send again: stays staged).
 A 401/403 stops the apply (exit 3); a service unreachable or throttled after every retry stops it
-(exit 4); `cancel` is honoured between requests. Whatever was not sent stays staged. Then every
+(exit 4); a journal or staged-set write that fails (full disk, read-only, a short write) stops it
+before anything more is sent (exit 2; if the begin record cannot be written, apply raises the
+LocalStorageError and nothing was sent); `cancel` is honoured between requests. Whatever was not sent stays staged. Then every
 affected user is re-read and each change marked confirmed / pending / failed / unverifiable.
 Crash recovery (what a kill at any step leaves, and how the next run reads it) is `changes/recovery.py`.
 """
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from idconsole.api.errors import IdConsoleError
 from idconsole.changes.apply_guard import refusals
 from idconsole.changes.apply_lock import ApplyLock
-from idconsole.changes.apply_report import HELD, ApplyRefused, ApplyReport, ChangeResult
+from idconsole.changes.apply_report import HELD, LOCAL_IO, ApplyRefused, ApplyReport, ChangeResult
 from idconsole.changes.apply_send import classify, send_request
 from idconsole.changes.journal import ACKED, NOT_APPLIED, NOT_SENT, REJECTED, UNKNOWN, new_journal_id
 from idconsole.changes.plan_estimate import estimate_usermap_seconds
@@ -40,6 +42,7 @@ from idconsole.changes.recovery import reconcile_unlocked
 from idconsole.changes.staged import STAGED
 from idconsole.changes.staged import UNKNOWN as STAGED_UNKNOWN
 from idconsole.changes.verify import verify_changes
+from idconsole.config.errors import local_io_error
 
 if TYPE_CHECKING:
     from idconsole.workspace import Workspace
@@ -96,12 +99,34 @@ class _Run:
         self.requests_done = 0
         self.stopped: str | None = None
         self.stop_message: str | None = None
+        #: sentences for the report (a torn journal tail that was repaired...)
+        self.notes: list[str] = []
         self.secrets = _secret_values(ws)
 
     # -- plumbing --
 
     def record(self, record: dict[str, Any]) -> None:
         self.journal.append({"journal_id": self.jid, **record}, redact=self.secrets)
+
+    def record_first(self, record: dict[str, Any]) -> None:
+        """The begin record: if the journal cannot be written, apply raises — nothing was sent."""
+        try:
+            self.record(record)
+        except OSError as exc:
+            raise local_io_error(exc, where=str(self.journal.path)) from exc
+        self.notes.extend(self.journal.repairs)
+
+    def local(self, write: Callable[[], object]) -> bool:
+        """Run one local write (journal or staged set). When it fails the apply stops here — nothing
+        more is sent — and False says so; the report names the file and the cause (exit 2)."""
+        try:
+            write()
+        except OSError as exc:
+            if self.stopped != LOCAL_IO:  # the first failure is the one that explains
+                error = local_io_error(exc, where=str(self.journal.path))
+                self.stopped, self.stop_message = LOCAL_IO, error.sentence("nothing more was sent")
+            return False
+        return True
 
     def report_progress(self, phase: str, message: str = "") -> None:
         if self.progress_cb is None:
@@ -131,7 +156,7 @@ class _Run:
         self.report_progress(PRESTATE, "reading the current state (for the journal and undo)")
         pre_state = await read_pre_state(self.ws, self.plan.to_send)
         conn = self.ws.connection
-        self.record({
+        self.record_first({
             "type": "begin",
             "profile": conn.name,
             "region": conn.region,
@@ -207,11 +232,16 @@ class _Run:
         """Send one request; False when the whole apply must stop."""
         ids = list(request.change_ids)
         changes = [self.changes[c] for c in ids]
-        if not request.idempotent:
-            # before the intent: even a kill between the two cannot lead to a blind re-send
-            self.staged.mark(ids, status=STAGED_UNKNOWN, journal_id=self.jid,
-                             note=f"being sent by apply {self.jid}; if you see this after a crash the outcome is unknown")
-        self.record({"type": "intent", "request": request.index, "kind": request.kind, "changes": ids})
+        if not request.idempotent and not self.local(lambda: self.staged.mark(
+                ids, status=STAGED_UNKNOWN, journal_id=self.jid,
+                note=f"being sent by apply {self.jid}; if you see this after a crash the outcome is unknown")):
+            return False  # before the intent: even a kill between the two cannot lead to a blind re-send
+        if not self.local(lambda: self.record({"type": "intent", "request": request.index, "kind": request.kind,
+                                               "changes": ids})):
+            if not request.idempotent:  # it was never sent: back to staged (best effort)
+                self.local(lambda: self.staged.mark(ids, status=STAGED, journal_id=self.jid,
+                                                    note="not sent: the journal could not be written"))
+            return False
         error: BaseException | None = None
         try:
             await send_request(self.ws, request, changes)
@@ -224,34 +254,39 @@ class _Run:
         self.requests_done += 1
         self.done_changes += len(ids)
         if error is None:
-            self.record({"type": "ack", "request": request.index})
-            self.staged.remove_ids(ids)
             for cid in ids:
                 self.results[cid].status = ACKED
                 self.results[cid].error = None
-            return True
+            # the ack names its changes, so it is recognised even if a neighbouring record is damaged
+            acked = self.local(lambda: self.record({"type": "ack", "request": request.index, "kind": request.kind,
+                                                    "changes": ids}))
+            # acknowledged: out of the staged set even when the journal could not say so
+            return self.local(lambda: self.staged.remove_ids(ids)) and acked
         outcome, stop = classify(error, request.idempotent)
         message = str(error) if isinstance(error, IdConsoleError) else f"{type(error).__name__}: {error}"
         kind = getattr(error, "kind", type(error).__name__)
-        self._fail(request, ids, outcome, message, kind, status=getattr(error, "status", None))
+        if not self._fail(request, ids, outcome, message, kind, status=getattr(error, "status", None)):
+            return False
         if stop:
             self.stopped, self.stop_message = stop, message
             return False
         return True
 
     def _fail(self, request: PlannedRequest, ids: list[str], outcome: str, message: str, kind: str,
-              status: int | None = None) -> None:
-        self.record({"type": "fail", "request": request.index, "outcome": outcome,
-                     "error": {"kind": kind, "message": message, "status": status}})
-        if outcome == UNKNOWN and not request.idempotent:
-            self.staged.mark(ids, status=STAGED_UNKNOWN, journal_id=self.jid,
-                             note=f"outcome unknown: {message}")
-        else:
-            self.staged.mark(ids, status=STAGED, journal_id=self.jid, note=f"{outcome.replace('_', ' ')}: {message}")
+              status: int | None = None) -> bool:
+        """Record a failed request; False when a local write failed (the apply stops)."""
         for cid in ids:
             self.results[cid].status = outcome
             self.results[cid].error = message
             self.results[cid].error_kind = kind
+        ok = self.local(lambda: self.record({"type": "fail", "request": request.index, "kind": request.kind,
+                                             "changes": ids, "outcome": outcome,
+                                             "error": {"kind": kind, "message": message, "status": status}}))
+        if outcome == UNKNOWN and not request.idempotent:
+            note, state = f"outcome unknown: {message}", STAGED_UNKNOWN
+        else:
+            note, state = f"{outcome.replace('_', ' ')}: {message}", STAGED
+        return self.local(lambda: self.staged.mark(ids, status=state, journal_id=self.jid, note=note)) and ok
 
     async def verify(self, pre_state: dict[str, Any]) -> None:
         checked = [r.change for r in self.results.values() if r.status in (ACKED, UNKNOWN)]
@@ -271,11 +306,11 @@ class _Run:
         for r in self.results.values():
             if r.status == REJECTED and r.verified is None:
                 r.verified = "failed"
-        self.record({"type": "verify", "results": results, "notes": notes})
+        self.local(lambda: self.record({"type": "verify", "results": results, "notes": notes}))
 
     def finish(self) -> None:
         report = self.report()
-        self.record({
+        self.local(lambda: self.record({
             "type": "end",
             "stopped": self.stopped,
             "summary": {
@@ -287,7 +322,7 @@ class _Run:
                 "requests_total": len(self.requests),
                 "stop_message": self.stop_message,
             },
-        })
+        }))
         self.report_progress(DONE, f"{report.succeeded} of {len(self.results)} change(s) acknowledged")
 
     def report(self) -> ApplyReport:
@@ -301,6 +336,7 @@ class _Run:
             stopped=self.stopped,
             stop_message=self.stop_message,
             verification=verification,
+            notes=list(self.notes),
         )
 
 
