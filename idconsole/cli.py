@@ -23,6 +23,7 @@ HANDLERS = {
     "journal": "idconsole.headless.changes_cmd:run_journal",
     "undo": "idconsole.headless.changes_cmd:run_undo",
     "profiles": "idconsole.headless.profiles_cmd:run",
+    "sandbox": "idconsole.headless.sandbox_cmd:run",
 }
 
 
@@ -140,9 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     for s in prof.choices.values():
         _common(s)
 
-    p = sub.add_parser("sandbox", help="the API emulator")
-    p.add_argument("sandbox_command", choices=("serve",))
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("sandbox", help="the API emulator: serve it, or reset the demo world")
+    _common(p)
+    box = p.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    s = box.add_parser("serve", help="the sandbox as an HTTP server (`idconsole sandbox serve --help`)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s = box.add_parser("reset", help="--demo: put the demo world back to its story, archive the demo journal")
+    _common(s)
+    s.add_argument("--json", action="store_true")
     return parser
 
 

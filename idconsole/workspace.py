@@ -2,11 +2,18 @@
 
 Created once by the App or the CLI and passed in; screens reach it as `self.app.workspace`.
 Never imports Textual.
+
+The demo's sandbox keeps its world in `<demo state dir>/sandbox.json`, beside the demo's journal and
+staged set, so every process on the demo sees one world; `reset_demo()` puts it back to the story.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +28,8 @@ if TYPE_CHECKING:
     from idconsole.changes.staged import StagedSet
 
 DEMO_BASE_URL = "http://sandbox.idconsole.invalid"
+#: the demo world, in the demo profile's state dir
+SANDBOX_FILE = "sandbox.json"
 
 
 class Workspace:
@@ -50,6 +59,17 @@ class Workspace:
         self._sandbox_factory = sandbox_factory
         self._staged: StagedSet | None = None
         self._journal: Journal | None = None
+        #: one-sentence notices (a damaged demo world set aside); each also goes to `on_notice`, which
+        #: the console sets to its notifications — by default they go to stderr (the command line)
+        self.notices: list[str] = []
+        self.on_notice: Callable[[str], None] | None = None
+
+    def notice(self, sentence: str) -> None:
+        self.notices.append(sentence)
+        if self.on_notice is not None:
+            self.on_notice(sentence)
+        else:
+            print(f"idconsole: {sentence}", file=sys.stderr)
 
     @property
     def client(self) -> ApiClient:
@@ -113,17 +133,22 @@ class Workspace:
 
     @classmethod
     def demo(cls, *, readonly: bool = False, sandbox_config: Any = None, state_dir: Path | None = None) -> Workspace:
-        """The embedded sandbox in-process (httpx.ASGITransport) with its default credentials."""
+        """The embedded sandbox in-process (httpx.ASGITransport) with its default credentials, its world
+        kept in `<state_dir>/sandbox.json` (unless `sandbox_config` names another `state_file`)."""
         from idconsole.sandbox.config import SandboxConfig
 
         config = sandbox_config or SandboxConfig()
+        if state_dir is None:
+            state_dir = paths.state_dir("demo")
+        if config.state_file is None:
+            config = dataclasses.replace(config, state_file=str(state_dir / SANDBOX_FILE))
         connection = demo_connection(config)
         workspace: Workspace
 
         def make_sandbox() -> Any:
             from idconsole.sandbox.app import create_app
 
-            return create_app(config)
+            return create_app(config, on_notice=workspace.notice)
 
         def make_client() -> ApiClient:
             import httpx
@@ -139,6 +164,76 @@ class Workspace:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+    def reset_demo(self) -> DemoReset:
+        """Put the demo world back to its story: archive the demo journal (`journal-<time>.jsonl` beside
+        it, so no undo is offered against a world that no longer has the change), clear the staged set,
+        and delete `sandbox.json` (no file is the story). Refused (BadInput) outside the demo, when
+        read-only, and while an apply of the demo is in flight."""
+        from idconsole.api.errors import BadInput
+        from idconsole.changes.apply_lock import ApplyLock
+        from idconsole.sandbox.state_file import StateFile
+
+        if not self.is_demo:
+            raise BadInput("Only the demo world can be reset; a real service is never reset.",
+                           hint="Use --demo (or the demo connection).")
+        if self.readonly:
+            raise BadInput("Resetting the demo world changes data, and this session is read-only (--readonly).")
+        world = StateFile(self.state_dir / SANDBOX_FILE)
+        with ApplyLock(self.state_dir):
+            lock = world.lock()
+            if not lock.acquire(10.0):
+                raise BadInput(f"The demo world is busy (another idconsole holds {lock.path.name}).",
+                               hint="Try again in a moment.")
+            try:
+                staged = self.staged  # a broken staged.json stops here, before anything moved
+                archived = _archive(self.journal.path)
+                cleared = staged.clear()
+                had_world = world.remove()
+            finally:
+                lock.release()
+        live = self._sandbox_app
+        if live is not None and getattr(live.state.sandbox, "sync", None) is not None:
+            live.state.sandbox.reset()  # fresh rate windows and log too; its world is re-read from disk
+            live.state.sandbox.sync.refresh(force=True)
+        return DemoReset(world_changed=had_world, journal_archive=archived, staged_cleared=cleared)
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoReset:
+    """What `Workspace.reset_demo()` did."""
+
+    world_changed: bool
+    journal_archive: Path | None
+    staged_cleared: int
+
+    def sentences(self) -> list[str]:
+        world = ("The demo world is back to its story." if self.world_changed
+                 else "The demo world was already the story.")
+        journal = (f"The demo journal was archived as {self.journal_archive}." if self.journal_archive
+                   else "The demo journal was empty; nothing to archive.")
+        staged = (f"{self.staged_cleared} staged change{'s' if self.staged_cleared != 1 else ''} cleared."
+                  if self.staged_cleared else "No staged changes to clear.")
+        return [world, journal, staged]
+
+
+def _archive(journal: Path) -> Path | None:
+    """Rename a non-empty journal to `journal-<UTC time>.jsonl` beside it (never over another)."""
+    try:
+        if journal.stat().st_size == 0:
+            return None
+    except FileNotFoundError:
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target, n = journal.with_name(f"journal-{stamp}.jsonl"), 1
+    while target.exists():
+        n += 1
+        target = journal.with_name(f"journal-{stamp}-{n}.jsonl")
+    os.replace(journal, target)
+    from idconsole.config.atomic import fsync_dir
+
+    fsync_dir(journal.parent)
+    return target
 
 
 

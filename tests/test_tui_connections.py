@@ -414,3 +414,84 @@ async def test_readonly_still_manages_profiles_but_opens_them_read_only(tui_env,
         assert "read-only" in app.sub_title
         assert app.screen.query_one("StatusBar") is not None
         assert not app.query(Button).filter("#save")
+
+
+# --- resetting the demo world --------------------------------------------------------------------------
+
+
+async def _change_the_demo_world(ws) -> None:
+    """Apply a mapping through the demo sandbox (kept in its sandbox.json) and leave a journal line."""
+    import json
+
+    import httpx
+
+    from idconsole.workspace import DEMO_BASE_URL
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ws.sandbox_app), base_url=DEMO_BASE_URL) as http:
+        reply = await http.post("/usermap", data={"api_key": SANDBOX_SECRETS["amplitude_api_key"], "mapping":
+                                json.dumps({"user_id": "chain-c@example.com", "global_user_id": "elsewhere"})})
+        assert reply.status_code == 200
+    ws.journal.path.write_text('{"type": "begin", "journal_id": "j-1"}\n', encoding="utf-8")
+
+
+async def test_shift_r_resets_the_demo_world_after_a_confirm_with_cancel_focused(tui_env):
+    from idconsole.changes.model import Change
+    from idconsole.workspace import SANDBOX_FILE, Workspace
+
+    ws = Workspace.demo()
+    await _change_the_demo_world(ws)
+    ws.staged.add(Change.unmap("hank@globex.net"))
+    world = ws.state_dir / SANDBOX_FILE
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectionsScreen)
+        await pilot.press("R")
+        await pilot.pause()
+        assert app.screen.focused.id == "ask-cancel"
+        await pilot.press("enter")  # the default is Cancel: nothing changes
+        await pilot.pause()
+        assert world.exists() and ws.journal.path.exists() and len(ws.staged) == 1
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectionsScreen)
+        assert not world.exists() and not ws.journal.path.exists() and len(ws.staged) == 0
+        assert len(list(ws.state_dir.glob("journal-*.jsonl"))) == 1
+        said = app.notifications[-1]
+        assert said.title == "Demo reset" and "back to its story" in said.message and "journal-" in said.message
+        # the open console's sandbox answers from the story again
+        assert "chain-c@example.com" not in ws.sandbox_app.state.sandbox.state.amplitude.mappings
+
+
+async def test_reset_demo_from_another_connection_resets_the_demo_files(tui_env):
+    from idconsole.workspace import SANDBOX_FILE, Workspace
+
+    demo_ws = Workspace.demo()
+    await _change_the_demo_world(demo_ws)
+    app = make_app()  # no demo open: the Connections screen
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        assert not (demo_ws.state_dir / SANDBOX_FILE).exists()
+        assert app.workspace is None  # it resets files, it does not open the demo
+
+
+async def test_reset_demo_is_refused_when_read_only(tui_env):
+    from idconsole.workspace import SANDBOX_FILE, Workspace
+
+    demo_ws = Workspace.demo()
+    await _change_the_demo_world(demo_ws)
+    app = make_app(readonly=True)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectionsScreen)  # no dialog
+        assert "read-only" in app.notifications[-1].message
+        assert (demo_ws.state_dir / SANDBOX_FILE).exists()

@@ -41,11 +41,13 @@ class SandboxConfig:
     demo_data: bool = True
     #: a JSON file in the `/_sandbox/state` shape; when given it replaces the demo data
     data_file: str | None = None
+    #: where the world is kept between processes (the demo's `sandbox.json`); None: in memory only
+    state_file: str | None = None
 
     def __repr__(self) -> str:
         # never print secrets (tracebacks, logs)
         return (
             f"SandboxConfig(project_id={self.project_id!r}, latency_ms={self.latency_ms}, "
             f"fail_rate={self.fail_rate}, seed={self.seed}, demo_data={self.demo_data}, "
-            f"data_file={self.data_file!r})"
+            f"data_file={self.data_file!r}, state_file={self.state_file!r})"
         )

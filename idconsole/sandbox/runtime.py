@@ -1,12 +1,15 @@
 """The live sandbox (`app.state.sandbox`): config, state, rate windows, faults and request log.
 
-`reset()` rebuilds all of it from the initial data, so read `sandbox.state` afresh after a reset.
+`reset()` rebuilds all of it from the initial data, so read `sandbox.state` afresh after a reset. With a
+`config.state_file` the world is kept in that file and shared with other processes (`world_sync.py`):
+`sandbox.state` is then also replaced whenever another process saved a newer world.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from idconsole.sandbox.faults import FaultPlan
 from idconsole.sandbox.limits import RollingWindow
 from idconsole.sandbox.requestlog import RequestLog
 from idconsole.sandbox.state import SandboxState
+from idconsole.sandbox.world_sync import WorldSync
 
 
 def initial_data(config: SandboxConfig) -> dict[str, Any]:
@@ -30,10 +34,26 @@ def initial_data(config: SandboxConfig) -> dict[str, Any]:
 
 
 class Sandbox:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, *, on_notice: Callable[[str], None] | None = None) -> None:
         self.config = config
         self._initial = initial_data(config)
+        #: one-sentence notices about the world file (also given to `on_notice`)
+        self.notices: list[str] = []
+        self._on_notice = on_notice
         self.reset()
+        self.sync: WorldSync | None = None
+        if config.state_file:
+            self.sync = WorldSync(self, Path(config.state_file), self._notice)
+
+    @property
+    def initial(self) -> dict[str, Any]:
+        """The initial data (the demo's story); never modified — copy it before loading."""
+        return self._initial
+
+    def _notice(self, sentence: str) -> None:
+        self.notices.append(sentence)
+        if self._on_notice is not None:
+            self._on_notice(sentence)
 
     def reset(self) -> None:
         self.state = SandboxState()

@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", metavar="FILE", help="initial state (a /_sandbox/state JSON) instead of the demo data"
     )
     p.add_argument("--no-demo-data", action="store_true", help="start with no users")
+    p.add_argument("--state", metavar="FILE",
+                   help="keep the world in FILE across restarts and processes (default: in memory only)")
     p.add_argument("--latency-ms", type=_latency, default=0)
     p.add_argument("--fail-rate", type=_fraction, default=0.0, help="probability that a request fails")
     p.add_argument("--seed", type=int, default=0, help="seed of the fail-rate random generator")
@@ -112,6 +114,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         project_id=args.project_id, latency_ms=args.latency_ms, fail_rate=args.fail_rate, seed=args.seed,
         usermap_rate=args.usermap_rate, usersearch_rate=args.usersearch_rate, profile_rate=args.profile_rate,
         engage_rate=args.engage_rate, demo_data=not args.no_demo_data, data_file=args.data,
+        state_file=args.state,
     )  # fmt: skip
 
 
@@ -141,6 +144,10 @@ async def _serve(app: object, sock: socket.socket, url: str) -> None:
     await task
 
 
+def _notice(sentence: str) -> None:
+    print(f"idconsole sandbox serve: {sentence}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -154,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     from idconsole.sandbox.app import create_app
 
     try:
-        app = create_app(config_from_args(args))
+        app = create_app(config_from_args(args), on_notice=_notice)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         print(f"idconsole sandbox serve: error: cannot load --data {args.data!r}: {exc}", file=sys.stderr)
         return 2

@@ -1,8 +1,12 @@
 """The whole sandbox state (Amplitude + Mixpanel + counters), and its JSON load / export.
 
 The data file format (`--data FILE`) is the `GET /_sandbox/state` document, so a saved state can be
-replayed; only `amplitude.users`, `amplitude.mappings` and `mixpanel.clusters` / `mixpanel.aliases` are
-read. `mappings` may be an object `{user: global}` or a list of `[user, global]` pairs.
+replayed; only `amplitude.users`, `amplitude.mappings` (and, when present, `amplitude.device_owners` and
+`amplitude.next_amplitude_id`) and `mixpanel.clusters` / `mixpanel.aliases` are read. `mappings` may be an
+object `{user: global}` or a list of `[user, global]` pairs.
+
+`world()` is what `state_file.py` keeps: the export without the counters, plus which user owns each device
+id, so `load(world())` gives back the same world (`mapped_from` order, device lookups, next amplitude id).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ class SandboxState:
     def load(self, data: dict[str, Any]) -> None:
         amp = data.get("amplitude", {})
         self.load_amplitude(amp.get("users", ()), amp.get("mappings", ()))
+        self._load_device_owners(amp.get("device_owners", {}))
+        self.amplitude.next_amplitude_id = max(self.amplitude.next_amplitude_id,
+                                               int(amp.get("next_amplitude_id", 0)))
         mp = data.get("mixpanel", {})
         for cluster in mp.get("clusters", ()):
             self.mixpanel.load_cluster(cluster)
@@ -39,6 +46,20 @@ class SandboxState:
         pairs = mappings.items() if isinstance(mappings, dict) else mappings
         for user_id, global_user_id in pairs:
             self.amplitude.map(str(user_id), str(global_user_id))
+
+    def _load_device_owners(self, owners: dict[str, Any]) -> None:
+        # the first user a device was seen with keeps answering for it; replaying users in order would
+        # give it to whichever user is listed first
+        for device_id, amplitude_id in owners.items():
+            if int(amplitude_id) not in self.amplitude.users:
+                raise ValueError(f"device {device_id!r} belongs to unknown amplitude id {amplitude_id!r}")
+            self.amplitude.by_device_id[str(device_id)] = int(amplitude_id)
+
+    def world(self) -> dict[str, Any]:
+        """Everything but the counters (and the rate windows, faults and log kept outside the state)."""
+        amplitude = self.amplitude.export()
+        amplitude["device_owners"] = dict(self.amplitude.by_device_id)
+        return {"amplitude": amplitude, "mixpanel": self.mixpanel.export(), "events": self.events.export()}
 
     def export(self) -> dict[str, Any]:
         return {

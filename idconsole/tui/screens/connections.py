@@ -121,6 +121,9 @@ class ConnectionsScreen(Screen):
         Binding("t", "test", "Test", id="connections.test", tooltip="Check the credentials with one read"),
         Binding("x,delete", "delete", "Delete", id="connections.delete", tooltip="Delete the selected profile"),
         Binding("r", "reload", "Reload", id="connections.reload", show=False, tooltip="Read the profiles again"),
+        # not in the footer: it is rare, and it asks first (Cancel focused)
+        Binding("R", "reset_demo", "Reset demo", id="connections.reset_demo", show=False,
+                tooltip="Put the demo world back to its story and archive the demo journal"),
     ]
     HELP = """\
 Your connection profiles. Pick one with the arrows and press **Enter** (or **o**) to open it.
@@ -131,6 +134,8 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
 - The *Secrets* column says where the credentials live: the system keyring, the environment
   (`IDCONSOLE_*`), this session only (no keyring), or missing. Values are never shown.
 - The `env` row appears when `IDCONSOLE_*` variables are set; edit those in your shell.
+- **R** (shift+r) resets the demo world to its story, after you confirm: what you applied in the demo is
+  undone, the demo journal is archived beside it and the demo's staged changes are cleared.
 """
 
     def __init__(self) -> None:
@@ -346,6 +351,11 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
             ),
             confirmed,
         )
+
+    def action_reset_demo(self) -> None:
+        from idconsole.tui.screens.demo_reset import ask_reset_demo
+
+        ask_reset_demo(self)
 
     def action_test(self) -> None:
         entry = self.selected()
