@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from test_changes_apply import mapping_of, props_of, seed, state
 from test_changes_plan import make_workspace
@@ -58,6 +60,20 @@ def test_journal_redacts_secret_values(tmp_path):
     journal.append({"type": "fail", "journal_id": "j", "error": {"message": "key sk-SECRET-123 rejected"}},
                    redact=["sk-SECRET-123"])
     assert "sk-SECRET-123" not in journal.path.read_text()
+
+
+def test_journal_runs_the_clients_redactor_on_the_written_line(tmp_path):
+    # a secret with quotes and backslashes is JSON-escaped in the line: a plain value search misses it
+    from idconsole.api.redact import Redactor
+
+    secret = 'sk-"quoted"\\back+/=&%-123'
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append({"type": "fail", "journal_id": "j", "error": {"message": f"key {secret} rejected"}},
+                   redact=Redactor([secret]))
+    text = journal.path.read_text()
+    assert "rejected" in text
+    for form in (secret, json.dumps(secret)[1:-1], "quoted"):
+        assert form not in text
 
 
 def test_undo_rules(tmp_path):

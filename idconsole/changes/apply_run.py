@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from idconsole.api.errors import IdConsoleError
+from idconsole.api.redact import Redactor
 from idconsole.changes.apply_guard import refusals
 from idconsole.changes.apply_lock import ApplyLock
 from idconsole.changes.apply_report import HELD, LOCAL_IO, ApplyRefused, ApplyReport, ChangeResult
@@ -101,12 +102,13 @@ class _Run:
         self.stop_message: str | None = None
         #: sentences for the report (a torn journal tail that was repaired...)
         self.notes: list[str] = []
-        self.secrets = _secret_values(ws)
+        # the client's own redactor: every form a secret takes (raw, JSON-escaped, URL-encoded, Basic)
+        self.redact = Redactor.for_connection(ws.connection)
 
     # -- plumbing --
 
     def record(self, record: dict[str, Any]) -> None:
-        self.journal.append({"journal_id": self.jid, **record}, redact=self.secrets)
+        self.journal.append({"journal_id": self.jid, **record}, redact=self.redact)
 
     def record_first(self, record: dict[str, Any]) -> None:
         """The begin record: if the journal cannot be written, apply raises — nothing was sent."""
@@ -338,16 +340,3 @@ class _Run:
             verification=verification,
             notes=list(self.notes),
         )
-
-
-def _secret_values(ws: Workspace) -> list[str]:
-    conn = ws.connection
-    values: list[str] = []
-    for creds in (conn.amplitude, conn.mixpanel):
-        if creds is None:
-            continue
-        for name in ("api_key", "secret_key", "token", "api_secret", "sa_secret"):
-            secret = getattr(creds, name, None)
-            if secret is not None and hasattr(secret, "reveal"):
-                values.append(secret.reveal())
-    return [v for v in values if v]

@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -71,17 +71,23 @@ class Journal:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def append(self, record: dict[str, Any], *, redact: Iterable[str] = ()) -> None:
+    def append(
+        self, record: dict[str, Any], *, redact: Callable[[str], str] | Iterable[str] = (),
+    ) -> None:
         """Write one record and fsync it; OSError (naming the journal) when it could not be written
         whole — then nothing of it is left in the file. A torn last line is first moved aside
-        (`repair_tail`), never joined to this record. `redact`: secret values that must never appear
-        (defence in depth: nothing we write should contain one)."""
+        (`repair_tail`), never joined to this record. `redact` (defence in depth: nothing we write
+        should contain a secret): the client's redactor, run on the JSON line as written, so a secret
+        JSON-escaped in it is found too; or plain secret values."""
         if "at" not in record:
             record = {**record, "at": now()}
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
-        for value in redact:
-            if value and len(value) >= 4 and value in line:
-                line = line.replace(value, "***")
+        if callable(redact):
+            line = redact(line)
+        else:
+            for value in redact:
+                if value and len(value) >= 4 and value in line:
+                    line = line.replace(value, "***")
         self.repair_tail(journal_id=record.get("journal_id"))
         append_line(self.path, line.encode("utf-8"))
 
