@@ -134,8 +134,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
 - The *Secrets* column says where the credentials live: the system keyring, the environment
   (`IDCONSOLE_*`), this session only (no keyring), or missing. Values are never shown.
 - The `env` row appears when `IDCONSOLE_*` variables are set; edit those in your shell.
-- **R** (shift+r) resets the demo world to its story, after you confirm: what you applied in the demo is
-  undone, the demo journal is archived beside it and the demo's staged changes are cleared.
+- **R** (shift+r) resets the demo world to its story (after you confirm).
 """
 
     def __init__(self) -> None:
