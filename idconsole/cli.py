@@ -9,7 +9,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from idconsole import __version__
+from idconsole.cli_examples import add_examples
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_NOT_FOUND = 0, 1, 2, 3, 4, 5
 
@@ -24,6 +28,7 @@ HANDLERS = {
     "undo": "idconsole.headless.changes_cmd:run_undo",
     "profiles": "idconsole.headless.profiles_cmd:run",
     "sandbox": "idconsole.headless.sandbox_cmd:run",
+    "settings": "idconsole.headless.settings_cmd:run",
 }
 
 
@@ -36,6 +41,10 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
                         **default)
     parser.add_argument("--readonly", action="store_true", help="hide and refuse every way to change data",
                         **default)
+    parser.add_argument("--log-file", metavar="PATH", help="append one redacted line per request to PATH "
+                        "(no bodies; ids hashed)", **default)
+    parser.add_argument("--log-ids", action="store_true", help="keep ids as sent in the --log-file lines",
+                        **default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Investigate and safely fix analytics user identities (Amplitude, Mixpanel).",
     )
     _common(parser, top=True)
+    parser.add_argument("--version", action="version", version=f"idconsole {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("lookup", help="Amplitude mappings of one or more ids")
@@ -150,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = box.add_parser("reset", help="--demo: put the demo world back to its story, archive the demo journal")
     _common(s)
     s.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("settings", help="config.toml: keymap, theme, operator, default vendor, log file")
+    _common(p)
+    conf = p.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
+    _common(conf.add_parser("path", help="where the settings file is (it may not exist yet)"))
+    s = conf.add_parser("show", help="every setting in effect, defaults marked; exit 2 if the file has problems")
+    _common(s)
+    s.add_argument("--file", metavar="PATH", help="check this file instead of the settings file")
+    s.add_argument("--json", action="store_true")
+    add_examples(parser)
     return parser
 
 
@@ -187,11 +207,37 @@ def _main(argv: Sequence[str] | None) -> int:
         return serve_main(args[2:])
     parser = build_parser()
     ns = parser.parse_args(args)
-    if ns.command is None:
-        return _load("idconsole.tui.run:run")(ns)
-    from idconsole.headless.errors import run_reporting_errors
+    try:
+        if ns.command is None:
+            _start_request_log(ns)
+            return _load("idconsole.tui.run:run")(ns)
+        from idconsole.headless.errors import run_reporting_errors
 
-    return run_reporting_errors(_load(HANDLERS[ns.command]), ns)
+        def handler(ns: Any) -> int:
+            _start_request_log(ns)
+            return _load(HANDLERS[ns.command])(ns)
+
+        return run_reporting_errors(handler, ns)
+    finally:
+        if "idconsole.api.debug_log" in sys.modules:
+            sys.modules["idconsole.api.debug_log"].stop()
+
+
+def _start_request_log(ns: argparse.Namespace) -> None:
+    """`--log-file` (else the `log_file` setting) starts the redacted request log for this run. The
+    settings file's problems are said here for the headless commands (the console notifies them)."""
+    from idconsole.config.settings import load_settings
+
+    settings = load_settings()
+    if settings.problems and ns.command not in (None, "settings"):
+        from idconsole.untrusted import visible
+
+        print(f"idconsole: {visible(settings.problem_text(), limit=1000)}", file=sys.stderr)
+    path = getattr(ns, "log_file", None) or settings.log_file
+    if path:
+        from idconsole.api import debug_log
+
+        debug_log.start(Path(path), keep_ids=bool(getattr(ns, "log_ids", False)), version=__version__)
 
 
 if __name__ == "__main__":
