@@ -264,7 +264,7 @@ async def _apply(ws: Workspace, ns: Any) -> int:
                   "never re-sent automatically. Check the users, then drop them (`idconsole stage drop N`) "
                   "if they took effect, or stage them again if not.")
         if report.stopped:
-            write(f"Stopped early ({report.stopped}): {visible(report.stop_message or '', limit=300)}. "
+            write(f"Stopped early ({report.stopped}): {visible(report.stop_message or '', limit=300).rstrip('.')}. "
                   "What was not sent is still staged.")
         write(f"Journal: idconsole journal show {report.journal_id}")
     return report.exit_code
