@@ -15,6 +15,9 @@ from idconsole.config.connection import MixpanelCredentials
 from idconsole.config.secret import Secret
 
 
+ANON = "3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a01"  # the sandbox refuses an $anon_id that is not a UUID v4
+
+
 def cluster_of(sb, distinct_id: str) -> dict | None:
     for cluster in sb.state()["mixpanel"]["clusters"]:
         if distinct_id in cluster["ids"]:
@@ -25,12 +28,12 @@ def cluster_of(sb, distinct_id: str) -> dict | None:
 async def test_create_identity_then_profile_resolves_to_canonical(sandbox_clean):
     sandbox_clean.seed_users(clusters=[{"ids": ["mp-known"], "identified": "mp-known", "properties": {"$name": "K"}}])
     async with make_client(sandbox_clean) as client:
-        result = await client.mixpanel.create_identity("mp-known", "anon-1234")
+        result = await client.mixpanel.create_identity("mp-known", ANON)  # $anon_id: a UUID v4
         assert result.ok and result.raw == {"status": 1, "error": None}
-        profile = await client.mixpanel.profile("anon-1234")
-    assert (profile.distinct_id, profile.requested_id) == ("mp-known", "anon-1234")
+        profile = await client.mixpanel.profile(ANON)
+    assert (profile.distinct_id, profile.requested_id) == ("mp-known", ANON)
     assert profile.properties == {"$name": "K"}
-    assert set(cluster_of(sandbox_clean, "mp-known")["ids"]) == {"mp-known", "anon-1234"}
+    assert set(cluster_of(sandbox_clean, "mp-known")["ids"]) == {"mp-known", ANON}
     track = api_log(sandbox_clean, "/track")
     assert len(track) == 1 and track[0]["items"] == 1 and track[0]["query"] == ""
     assert "project_id=1" in api_log(sandbox_clean, "/api/query/engage")[0]["query"]
@@ -83,11 +86,11 @@ async def test_track_is_never_resent_once_possibly_delivered(sandbox_clean, faul
     sandbox_clean.fault(path="/track", **fault)
     async with make_client(sandbox_clean) as client:
         with pytest.raises(UnknownOutcome, match="not retried because it is an identity event"):
-            await client.mixpanel.create_identity("once-id", "once-anon")
+            await client.mixpanel.create_identity("once-id", ANON)
     assert len(api_log(sandbox_clean, "/track")) == 1
-    merged = cluster_of(sandbox_clean, "once-anon")
+    merged = cluster_of(sandbox_clean, ANON)
     if fault.get("after_apply"):
-        assert merged is not None and set(merged["ids"]) == {"once-id", "once-anon"}   # applied exactly once
+        assert merged is not None and set(merged["ids"]) == {"once-id", ANON}   # applied exactly once
     else:
         assert merged is None
 
@@ -95,7 +98,7 @@ async def test_track_is_never_resent_once_possibly_delivered(sandbox_clean, faul
 async def test_track_429_is_retried_because_it_was_refused(sandbox_clean):
     sandbox_clean.fault(path="/track", status=429, times=2)
     async with make_client(sandbox_clean) as client:
-        assert (await client.mixpanel.create_identity("u429", "a429")).ok
+        assert (await client.mixpanel.create_identity("u429", ANON)).ok
     assert [e["status"] for e in api_log(sandbox_clean, "/track")] == [429, 429, 200]
 
 

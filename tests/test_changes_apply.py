@@ -106,7 +106,7 @@ async def test_apply_sends_journals_verifies_and_empties_the_staged_set(ws):
     ws.staged.add(Change.map("user-aaaa", "global-new"))
     ws.staged.add(Change.identify("user-bbbb", "$add", {"logins": 2}))
     ws.staged.add(Change.identify("user-bbbb", "$set", {"plan": "pro"}))
-    ws.staged.add(Change.mp_identify("anon-00001", "user-00001"))
+    ws.staged.add(Change.mp_identify("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "user-00001"))  # a UUID v4 anon id
     plan = await build_plan(ws)
     seen = []
     report = await apply_plan(ws, plan, acknowledge_warnings=True, allow_irreversible=False, progress=seen.append)

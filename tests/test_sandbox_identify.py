@@ -136,3 +136,16 @@ def test_groups_beyond_limits_are_accepted_and_dropped(sandbox_clean):
     assert identify(sandbox_clean, {"user_id": "grouped", "groups": groups}).status_code == 200
     kept = sandbox_clean.user("grouped")["groups"]
     assert len(kept) <= 5 and sum(len(v) for v in kept.values()) == 10
+
+
+def test_the_key_field_is_also_accepted_as_api_hyphen_key(sandbox_clean):
+    # seed 003 spells it `api-key`; the documented `api_key` keeps working, a wrong key under either is 401
+    body = {"identification": json.dumps({"user_id": "hyphen-key-user", "user_properties": {"a": 1}})}
+    r = sandbox_clean.http.post("/identify", data={"api-key": API_KEY, **body})
+    assert (r.status_code, r.text) == (200, "success")
+    assert sandbox_clean.user("hyphen-key-user")["user_properties"] == {"a": 1}
+    assert sandbox_clean.http.post("/identify", data={"api-key": "wrong", **body}).status_code == 401
+    assert sandbox_clean.http.post("/identify", data={"api_key": "wrong", "api-key": API_KEY, **body}).status_code == 401
+    # only the Identify API takes the alias
+    mapping = json.dumps([{"user_id": "hyphen-u", "global_user_id": "hyphen-g"}])
+    assert sandbox_clean.http.post("/usermap", data={"api-key": API_KEY, "mapping": mapping}).status_code == 401

@@ -121,3 +121,50 @@ def test_rolling_window_unit():
     assert window.acquire(5) is None and window.used() == 9
     assert window.acquire(20) == pytest.approx(30)  # over the whole limit: wait for an empty window
     assert retry_after_header(0.01) == "1" and retry_after_header(2.2) == "3"
+
+
+DEEP = "[" * 10_000 + "]" * 10_000  # parses into a RecursionError with plain json.loads
+
+
+@pytest.mark.parametrize(("method", "path", "send", "refused"), [
+    ("POST", "/usermap", {"data": {"api_key": API_KEY, "mapping": DEEP}}, 400),
+    ("POST", "/identify", {"data": {"api_key": API_KEY, "identification": DEEP}}, 400),
+    ("POST", "/api/2/usermap", {"content": DEEP, "auth": (API_KEY, SECRET_KEY)}, 400),
+    ("POST", "/api/2/userunmap", {"content": DEEP, "auth": (API_KEY, SECRET_KEY)}, 400),
+    ("POST", "/identity/create", {"content": DEEP, "auth": SA}, 400),
+    ("POST", "/identity/create-alias", {"content": DEEP, "auth": SA}, 400),
+    ("POST", "/identity/merge", {"content": DEEP, "auth": SA}, 400),
+    ("POST", "/import?project_id=1&strict=1", {"content": DEEP, "auth": SA}, 400),
+    ("POST", "/import?project_id=1", {"data": {"data": DEEP, "verbose": "1"}, "auth": SA}, 400),
+    ("POST", "/api/query/engage?project_id=1", {"data": {"distinct_ids": DEEP}, "auth": SA}, 400),
+    ("POST", "/2/httpapi", {"content": DEEP, "headers": {"content-type": "application/json"}}, 400),
+    ("POST", "/batch", {"content": DEEP, "headers": {"content-type": "application/json"}}, 400),
+    # /track, /engage and /groups answer every refusal with HTTP 200 and status 0 (their contract)
+    ("POST", "/track", {"data": {"data": DEEP, "verbose": "1"}}, 200),
+    ("POST", "/engage", {"data": {"data": DEEP, "verbose": "1"}}, 200),
+    ("POST", "/groups", {"data": {"data": DEEP, "verbose": "1"}}, 200),
+    ("POST", "/_sandbox/faults", {"content": DEEP}, 400),
+    ("POST", "/_sandbox/users", {"content": DEEP}, 400),
+    ("POST", "/_sandbox/entitlements", {"content": DEEP}, 400),
+])  # fmt: skip
+def test_a_10000_deep_body_is_refused_not_a_500(sandbox_clean, method, path, send, refused):
+    r = sandbox_clean.http.request(method, path, **send)
+    assert r.status_code == refused, r.text
+    if refused == 200:
+        assert r.json()["status"] == 0
+    assert sandbox_clean.http.get("/_sandbox/health").status_code == 200
+
+
+def test_json_nested_beyond_100_levels_is_refused_as_a_sandbox_limit(sandbox_clean):
+    from idconsole.sandbox.web import MAX_JSON_DEPTH
+
+    value: object = "leaf"
+    for _ in range(MAX_JSON_DEPTH):
+        value = [value]
+    event = {"event": "Deep", "properties": {"distinct_id": "deep-1", "token": "sandbox-token", "v": value}}
+    r = sandbox_clean.http.post("/track", data={"data": json.dumps(event), "verbose": "1"})
+    assert r.json()["status"] == 0  # 102 levels with the event and its properties
+    event["properties"]["v"] = value[0][0][0]  # type: ignore[index]
+    r = sandbox_clean.http.post("/track", data={"data": json.dumps(event), "verbose": "1"})
+    assert r.json() == {"status": 1, "error": None}
+    assert sandbox_clean.http.get("/_sandbox/state").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import uuid
 
 import pytest
 from sandbox_helpers import MP_API_SECRET, SA, TOKEN
@@ -74,14 +75,40 @@ def test_identify_refuses_an_anon_already_merged(sandbox_clean):
     assert cluster(sandbox_clean, "someone-else@example.com") is None
 
 
+def anon(n: int) -> str:
+    """A UUID v4 device id, as `$identify`'s `$anon_id` must be."""
+    return str(uuid.UUID(int=n, version=4))
+
+
 def test_track_plain_answers_and_base64(sandbox_clean):
-    r = track(sandbox_clean, identify_event("plain-user", "plain-anon"), verbose=False)
+    r = track(sandbox_clean, identify_event("plain-user", anon(1)), verbose=False)
     assert (r.status_code, r.text) == (200, "1")
-    r = track(sandbox_clean, identify_event("plain-user", "plain-anon", token="wrong"), verbose=False)
+    r = track(sandbox_clean, identify_event("plain-user", anon(1), token="wrong"), verbose=False)
     assert (r.status_code, r.text) == (200, "0")
-    r = track(sandbox_clean, [identify_event("b64-user", "b64-anon")], encode=True)
+    r = track(sandbox_clean, [identify_event("b64-user", anon(2))], encode=True)
     assert r.json() == {"status": 1, "error": None}
-    assert cluster(sandbox_clean, "b64-anon")["canonical"] == "b64-user"
+    assert cluster(sandbox_clean, anon(2))["canonical"] == "b64-user"
+
+
+@pytest.mark.parametrize("bad", ["plain-anon", "anon-1234", "3f6c2a9e-5b1d-1c7e-9a0f-2d8b6e1c4a77",
+                                 "3f6c2a9e-5b1d-4c7e-7a0f-2d8b6e1c4a77", "3f6c2a9e5b1d4c7e9a0f2d8b6e1c4a77",
+                                 "$device:not-a-uuid", " 3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a77"])
+def test_identify_refuses_an_anon_id_that_is_not_a_uuid4(sandbox_clean, bad):
+    r = track(sandbox_clean, identify_event("uuid-user", bad))
+    assert r.status_code == 200 and r.json()["status"] == 0 and "UUID v4" in r.json()["error"]
+    assert cluster(sandbox_clean, "uuid-user") is None and cluster(sandbox_clean, bad) is None
+    r = sandbox_clean.http.post(IMPORT, json=[identify_event("uuid-user", bad)], auth=SA)
+    assert r.status_code == 400 and r.json()["failed_records"][0]["field"] == "properties.$anon_id"
+    r = sandbox_clean.http.post("/identity/create", auth=SA,
+                                json={"$identified_id": "uuid-user", "$anon_id": bad, "$token": TOKEN})
+    assert r.json()["status"] == 0 and "UUID v4" in r.json()["error"]
+    assert cluster(sandbox_clean, "uuid-user") is None
+
+
+def test_identify_takes_uuid4_in_either_case_and_the_sdks_device_prefix(sandbox_clean):
+    for i, anon_id in enumerate([anon(7), anon(8).upper(), f"$device:{anon(9)}"]):
+        assert track(sandbox_clean, identify_event(f"ok-user-{i}", anon_id)).json()["status"] == 1
+        assert cluster(sandbox_clean, anon_id)["canonical"] == f"ok-user-{i}"
 
 
 @pytest.mark.parametrize(
@@ -120,12 +147,13 @@ def test_alias_maps_to_exactly_one_distinct_id(sandbox_clean):
 def test_cluster_cap_500_on_track(sandbox_clean):
     big = demo.MP_BIG_CLUSTER
     assert len(cluster(sandbox_clean, big)["ids"]) == 498
-    assert track(sandbox_clean, identify_event(big, "cap-anon-1")).json()["status"] == 1
-    assert track(sandbox_clean, identify_event(big, "cap-anon-2")).json()["status"] == 1
+    assert track(sandbox_clean, identify_event(big, anon(31))).json()["status"] == 1
+    assert track(sandbox_clean, identify_event(big, anon(32))).json()["status"] == 1
     assert len(cluster(sandbox_clean, big)["ids"]) == 500
-    r = track(sandbox_clean, identify_event(big, "cap-anon-3"))
+    r = track(sandbox_clean, identify_event(big, anon(33)))
     assert r.status_code == 200 and r.json()["status"] == 0 and "500" in r.json()["error"]
     assert len(cluster(sandbox_clean, big)["ids"]) == 500
+    assert cluster(sandbox_clean, anon(33)) is None  # a refused change leaves no trace
 
 
 def test_ordinary_events_are_counted(sandbox_clean):
@@ -142,10 +170,25 @@ def test_merge_via_json_body(sandbox_clean):
 
 
 def test_merge_via_form_data_verbose_and_api_secret(sandbox_clean):
+    # what the official client posts: form field `data` + verbose=1, and it reads `status` and `error`
     form = {"data": json.dumps([merge_event(demo.STORY_USER, demo.STORY_MP_PHONE_ANON)]), "verbose": "1"}
     r = sandbox_clean.http.post("/import?strict=1", data=form, auth=(MP_API_SECRET, ""))
-    assert r.status_code == 200 and r.json()["num_records_imported"] == 1
+    assert (r.status_code, r.json()) == (200, {"status": 1, "error": None})
     assert cluster(sandbox_clean, demo.STORY_MP_PHONE_ANON)["canonical"] == demo.STORY_USER
+    form["data"] = base64.b64encode(json.dumps(merge_event("vb-a", "vb-b")).encode()).decode()
+    r = sandbox_clean.http.post("/import", data=form, auth=(MP_API_SECRET, ""))
+    assert (r.status_code, r.json()) == (200, {"status": 1, "error": None})
+    assert cluster(sandbox_clean, "vb-a")["ids"] == ["vb-a", "vb-b"]
+
+
+@pytest.mark.parametrize(("form", "auth", "status", "fragment"), [
+    ({"data": json.dumps([merge_event("a", "b", token="nope")])}, SA, 400, "1 of 1 records"),
+    ({"data": "not json"}, SA, 400, "JSON array"),
+    ({"data": json.dumps([merge_event("a", "b")])}, ("sandbox-sa", "wrong"), 401, "Invalid credentials"),
+])  # fmt: skip
+def test_import_verbose_failures_are_status_0(sandbox_clean, form, auth, status, fragment):
+    r = sandbox_clean.http.post("/import?strict=1&project_id=1", data={**form, "verbose": "1"}, auth=auth)
+    assert r.status_code == status and r.json()["status"] == 0 and fragment in r.json()["error"]
 
 
 def test_import_ndjson_and_gzip(sandbox_clean):
@@ -168,19 +211,37 @@ def test_merge_over_500_is_a_failed_record(sandbox_clean):
     assert "500" in body["failed_records"][0]["message"]
 
 
-def test_strict_import_is_all_or_nothing(sandbox_clean):
+def test_strict_import_imports_the_valid_records_and_lists_the_bad_ones(sandbox_clean):
     events = [
         merge_event("st-a", "st-b"),
         {"event": "$merge", "properties": {"$distinct_ids": ["x"], "token": TOKEN}},
-    ]
+        {"event": "Signup", "properties": {"distinct_id": "st-c", "time": 1700000000, "$insert_id": "ins-1",
+                                           "token": TOKEN}},
+        {"event": "Signup", "properties": {"distinct_id": "st-d", "$insert_id": "ins-2", "token": TOKEN}},
+        {"event": "Signup", "properties": {"distinct_id": "st-e", "time": 1700000000, "token": TOKEN}},
+        merge_event(demo.MP_BIG_CLUSTER, demo.MP_HOSTILE_ID),  # 498 + 3 ids: over the 500-id cap
+    ]  # fmt: skip
     r = sandbox_clean.http.post(IMPORT, json=events, auth=SA)
-    assert r.status_code == 400
-    assert [f["index"] for f in r.json()["failed_records"]] == [1]
-    assert cluster(sandbox_clean, "st-a") is None
-    # without strict the good record goes in and the bad one is skipped
-    r = sandbox_clean.http.post("/import?project_id=1", json=events, auth=SA)
-    assert r.status_code == 200 and r.json()["num_records_imported"] == 1
-    assert cluster(sandbox_clean, "st-a")["ids"] == ["st-a", "st-b"]
+    body = r.json()
+    assert r.status_code == 400 and body["code"] == 400 and body["num_records_imported"] == 2
+    assert body["failed_records"] == [
+        {"index": 1, "$insert_id": None, "field": "properties.$distinct_ids",
+         "message": "$distinct_ids must be a list of exactly two non-empty ids"},
+        {"index": 3, "$insert_id": "ins-2", "field": "properties.time",
+         "message": "time is required (seconds or milliseconds since the epoch)"},
+        {"index": 4, "$insert_id": None, "field": "properties.$insert_id",
+         "message": "$insert_id is required with strict=1"},
+        {"index": 5, "$insert_id": None, "field": "properties.$distinct_ids",
+         "message": "identity cluster would hold 501 ids; the limit is 500"},
+    ]  # fmt: skip
+    assert cluster(sandbox_clean, "st-a")["ids"] == ["st-a", "st-b"]  # imported despite the bad ones
+    assert cluster(sandbox_clean, "st-c")["events"] == 1
+    assert cluster(sandbox_clean, "st-d") is None and cluster(sandbox_clean, "st-e") is None
+    assert len(cluster(sandbox_clean, demo.MP_BIG_CLUSTER)["ids"]) == 498
+    # without strict the bad records are skipped silently (no $insert_id needed)
+    r = sandbox_clean.http.post("/import?project_id=1", json=events[3:5], auth=SA)
+    assert (r.status_code, r.json()["num_records_imported"]) == (200, 1)
+    assert cluster(sandbox_clean, "st-e")["events"] == 1
 
 
 @pytest.mark.parametrize(

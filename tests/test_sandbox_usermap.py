@@ -196,3 +196,66 @@ def test_get_usermap_accepts_form_body(sandbox_clean):
     )
     assert r.status_code == 200
     assert set(r.json()) == {demo.CHAIN[0], demo.CHAIN[1]}
+
+
+def allowed(response: httpx.Response) -> set[str]:
+    return {m.strip() for m in response.headers["allow"].split(",")}
+
+
+@pytest.mark.parametrize(("path", "methods"), [
+    ("/api/2/usermap", {"GET", "HEAD", "POST", "OPTIONS"}),  # GET (wire) and POST (seed) on one path
+    ("/usermap", {"POST", "OPTIONS"}),
+    ("/track", {"GET", "HEAD", "POST", "OPTIONS"}),
+    ("/2/httpapi", {"POST", "OPTIONS"}),
+    ("/api/query/engage", {"GET", "HEAD", "POST", "OPTIONS"}),
+])  # fmt: skip
+def test_options_and_405_list_every_method_of_the_path(sandbox, path, methods):
+    r = sandbox.http.options(path)
+    assert r.status_code == 204 and allowed(r) == methods
+    r = sandbox.http.request("PATCH", path)
+    assert r.status_code == 405 and allowed(r) == methods
+    assert sandbox.http.request("PATCH", "/no/such/path").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def no_entitlement():
+    from sandbox_helpers import SandboxServer
+
+    server = SandboxServer.start("--no-usermap-entitlement")
+    yield server
+    server.stop()
+
+
+NO_USERMAP = "Forbidden: this project does not have User Mapping; it needs the Portfolio add-on"
+
+
+def test_a_project_without_the_entitlement_answers_403_after_the_key(no_entitlement):
+    no_entitlement.reset()
+    mapping = [{"user_id": "ent-u", "global_user_id": "ent-g"}]
+    r = post_map(no_entitlement, mapping)
+    assert r.status_code == 403 and r.text.startswith(NO_USERMAP)
+    assert post_map(no_entitlement, mapping, api_key="wrong").status_code == 401  # bad key: still 401
+    r = get_map(no_entitlement, demo.CHAIN[0])
+    assert r.status_code == 403 and r.text.startswith(NO_USERMAP)
+    assert get_map(no_entitlement, demo.CHAIN[0], auth=(API_KEY, "wrong")).status_code == 401
+    for seed in ("/api/2/usermap", "/api/2/userunmap"):
+        r = no_entitlement.http.post(seed, json={"mapping": mapping}, auth=(API_KEY, SECRET_KEY))
+        assert r.status_code == 403 and r.json()["success"] is False and r.json()["code"] == 403
+        assert r.json()["error"].startswith(NO_USERMAP)
+    assert "ent-u" not in no_entitlement.state()["amplitude"]["mappings"]
+    # everything else still works
+    r = no_entitlement.http.get("/api/2/usersearch", params={"user": demo.STORY_USER}, auth=(API_KEY, SECRET_KEY))
+    assert r.status_code == 200
+
+
+def test_the_entitlement_switches_at_run_time(sandbox_clean):
+    assert sandbox_clean.http.get("/_sandbox/entitlements").json() == {"ok": True, "usermap": True}
+    try:
+        assert sandbox_clean.http.post("/_sandbox/entitlements", json={"usermap": False}).json()["usermap"] is False
+        assert post_map(sandbox_clean, [{"user_id": "sw-u", "global_user_id": "sw-g"}]).status_code == 403
+        sandbox_clean.reset()  # it is config: a reset keeps it
+        assert get_map(sandbox_clean, "sw-u").status_code == 403
+        assert sandbox_clean.http.post("/_sandbox/entitlements", json={"usermap": "no"}).status_code == 400
+    finally:
+        sandbox_clean.http.post("/_sandbox/entitlements", json={"usermap": True})
+    assert post_map(sandbox_clean, [{"user_id": "sw-u", "global_user_id": "sw-g"}]).status_code == 200

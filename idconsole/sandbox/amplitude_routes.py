@@ -14,6 +14,8 @@ Documented choices where Amplitude says nothing (API.md (?)):
   `comp_id`). `rec_type=random` returns the same items in a per-user shuffled order with
   `recommendation_source: "random"`; an unknown `rec_id` is left out. Propensities answer
   `[{"prop", "pred_id", "prop_type"}]`, empty when the user has no score for that prediction.
+- `/identify` takes its key as `api_key` or `api-key` (seed 003's spelling). A project without the
+  user-mapping entitlement answers 403 on the mapping routes (entitlements.py).
 - `/api/2/usersearch` also matches an exact `email` user property; user/device/email matches win over an
   amplitude id match. Identify has no sandbox rate limit (the 1800 updates/hour/user rule is not emulated).
 """
@@ -28,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from idconsole.sandbox import ops
+from idconsole.sandbox.entitlements import usermap_refusal
 from idconsole.sandbox.web import (
     MB,
     TooLarge,
@@ -95,14 +98,17 @@ def apply_mappings(sb: Any, batch: list[tuple[str, str | None]]) -> None:
             sb.state.counters["mappings"] += 1
 
 
-async def keyed_form(request: Request, *, invalid_key: str) -> dict[str, list[str]] | Response:
+async def keyed_form(
+    request: Request, *, invalid_key: str, key_fields: tuple[str, ...] = ("api_key",)
+) -> dict[str, list[str]] | Response:
     """The form of a 1 MB `api_key` endpoint (`/usermap`, `/identify`): its fields, or the 413 / 401
-    answer (`invalid_key` is the endpoint's own 401 text)."""
+    answer (`invalid_key` is the endpoint's own 401 text; the key is the first of `key_fields` sent)."""
     try:
         fields = await read_form(request, MB)
     except TooLarge:
         return text("Request entity too large: at most 1 MB per request", 413)
-    if first(fields, "api_key") != sandbox(request).config.api_key:
+    sent = next((first(fields, name) for name in key_fields if name in fields), None)
+    if sent != sandbox(request).config.api_key:
         return text(invalid_key, 401)
     return fields
 
@@ -112,6 +118,8 @@ async def usermap(request: Request) -> Response:
     fields = await keyed_form(request, invalid_key="Invalid API key")
     if isinstance(fields, Response):
         return fields
+    if refused := usermap_refusal(request):
+        return refused
     raw = first(fields, "mapping")
     if raw is None or not raw.strip():
         return text("missing mapping", 400)
@@ -146,6 +154,8 @@ async def get_usermap(request: Request) -> Response:
         return text("Request entity too large", 413)
     if denied := check_basic(request):
         return denied
+    if refused := usermap_refusal(request):
+        return refused
     ids = list(dict.fromkeys(form_fields(request, body).get("user_ids", [])))
     set_items(request, len(ids))
     if not ids:
@@ -298,7 +308,8 @@ def recommendation(user: Any, rec_id: str, rec_type: str, limit: int | None) -> 
 
 async def identify(request: Request) -> Response:
     sb = sandbox(request)
-    fields = await keyed_form(request, invalid_key="invalid_api_key")
+    # seed 003 spells the field `api-key`: accepted as an alias of the documented `api_key`
+    fields = await keyed_form(request, invalid_key="invalid_api_key", key_fields=("api_key", "api-key"))
     if isinstance(fields, Response):
         return fields
     raw = first(fields, "identification")

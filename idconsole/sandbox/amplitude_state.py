@@ -8,6 +8,8 @@
 - `mapped_from` lists the users mapped into an id in the order they were (last) mapped.
 - A device id seen without a user id belongs to an anonymous user (user_id None) until an identify call
   carrying both ids attaches the device to the user.
+- Group properties set by `$groupidentify` are kept by group type and group name. (Events live in the
+  event store, events.py.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ INFO_FIELDS = (
 )  # fmt: skip
 MAX_GROUP_TYPES = 5
 MAX_GROUPS = 10
+#: how many insert ids of property-only events (`$identify`) are remembered to drop a resent one
+MAX_INSERT_IDS = 100_000
 
 
 @dataclass
@@ -67,6 +71,11 @@ class AmplitudeState:
         #: global id -> users mapped into it, as an insertion-ordered set
         self.mapped_into: dict[str, dict[str, None]] = {}
         self.next_amplitude_id = FIRST_AMPLITUDE_ID
+        #: (device or user id, insert_id) of the `$identify` events taken, in memory only: Amplitude drops
+        #: a resent event (ordinary events are deduplicated by the event store)
+        self._insert_ids: set[tuple[str, str]] = set()
+        #: group type -> group name -> group properties
+        self.group_properties: dict[str, dict[str, dict[str, Any]]] = {}
 
     # --- users ---------------------------------------------------------------------------------------
 
@@ -180,6 +189,25 @@ class AmplitudeState:
             if budget <= 0:
                 break
 
+    # --- property-only events and groups -------------------------------------------------------------
+
+    def first_sight(self, event: dict[str, Any]) -> bool:
+        """False when an event with this insert_id was already taken for the same device (or user), as
+        Amplitude drops a resent event; otherwise remember it and answer True."""
+        insert_id = event.get("insert_id")
+        if not insert_id:
+            return True
+        key = (str(event.get("device_id") or event.get("user_id")), str(insert_id))
+        if key in self._insert_ids:
+            return False
+        if len(self._insert_ids) >= MAX_INSERT_IDS:
+            self._insert_ids.clear()  # a bounded memory, like the events themselves
+        self._insert_ids.add(key)
+        return True
+
+    def group(self, group_type: str, group_name: str) -> dict[str, Any]:
+        return self.group_properties.setdefault(group_type, {}).setdefault(group_name, {})
+
     # --- load / export -------------------------------------------------------------------------------
 
     def load_user(self, data: dict[str, Any]) -> AmpUser:
@@ -198,9 +226,16 @@ class AmplitudeState:
         user.info.update(data.get("info", {}))
         return user
 
+    def load_extras(self, data: dict[str, Any]) -> None:
+        """The group properties of an `export()` (after its users)."""
+        for gtype, names in dict(data.get("group_properties", {})).items():
+            for name, props in dict(names).items():
+                self.group(str(gtype), str(name)).update(props)
+
     def export(self) -> dict[str, Any]:
         return {
             "users": [user.export() for user in self.users.values()],
             "mappings": dict(self.mappings),
             "next_amplitude_id": self.next_amplitude_id,
+            "group_properties": self.group_properties,
         }

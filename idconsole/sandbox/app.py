@@ -7,15 +7,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from idconsole.sandbox import (
-    activity_routes,
-    amplitude_routes,
-    concurrency,
-    control_routes,
-    mixpanel_routes,
-    pipeline,
-    seed_routes,
-)
+from idconsole.sandbox import activity_routes, concurrency, control_routes, pipeline, routes
 from idconsole.sandbox.config import SandboxConfig
 from idconsole.sandbox.runtime import Sandbox
 
@@ -43,10 +35,7 @@ def create_app(config: SandboxConfig | None = None, *, on_notice: Callable[[str]
     config = config or SandboxConfig()
     app = SandboxApp(
         routes=[
-            *amplitude_routes.routes(),
-            *seed_routes.routes(),
-            *mixpanel_routes.routes(),
-            *activity_routes.routes(),
+            *routes.api_routes(activity_routes.routes()),  # one Route per path: right Allow headers
             *control_routes.routes(),
             *concurrency.routes(),
         ]

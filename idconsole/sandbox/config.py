@@ -34,6 +34,8 @@ class SandboxConfig:
     profile_rate: tuple[int, float] = (600, 60.0)
     #: Mixpanel's Query API allows 60 queries/hour; off by default so tests and demos can browse freely
     engage_rate: tuple[int, float] | None = None
+    #: False: act as a project without User Mapping (the Portfolio add-on); see entitlements.py
+    usermap_entitlement: bool = True
     #: requests in flight at once: Amplitude's Dashboard REST API (`/api/2/*`) and Mixpanel's Query API
     #: (`/api/query/*`) take 5 each and answer 429 beyond; None lifts a cap (concurrency.py)
     rest_concurrency: int | None = 5

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from idconsole.sandbox.faults import ScriptedFault
-from idconsole.sandbox.web import js, sandbox
+from idconsole.sandbox.web import js, parse_json, sandbox
 
 
 async def _json(request: Request) -> object:
     body = await request.body()
-    return json.loads(body) if body.strip() else None
+    return parse_json(body) if body.strip() else None  # ValueError for anything, 10,000-deep bodies too
 
 
 async def state(request: Request) -> Response:

@@ -7,17 +7,17 @@ Documented choices where Mixpanel says little (API.md (?)):
   ingestion is not transactional. More than 2000 events is status 0.
 - `/import` authenticates before anything else: a service account needs `project_id` (missing → 400,
   another project → 401); the API secret may omit it. Bodies: JSON array or object, NDJSON, gzip, or a form
-  field `data` (JSON or base64). `strict=1` is all or nothing (400 lists every failed record, including
-  identity refusals such as the 500-id cap); without strict, bad records are skipped and the rest imported.
-  Ordinary events need `time` and `distinct_id`, as the real `/import` does.
-- `/api/query/engage` answers `$distinct_id` = the canonical id of the asked id's cluster; without
-  `distinct_id(s)` it lists every profile with properties (page size 1000).
+  field `data` (JSON or base64). Every valid record is imported; with `strict=1` a batch with bad records
+  answers 400 listing them (`failed_records[{index, $insert_id, field, message}]`, identity refusals such
+  as the 500-id cap included) beside `num_records_imported`; without strict they are skipped silently.
+  Ordinary events need `time` and `distinct_id`, and with strict `$insert_id` (?), as the real `/import`
+  does; identity events need neither. `verbose=1` (form or query) answers `{"status", "error"}` instead.
+- `/api/query/engage` answers `$distinct_id` = the canonical id of the asked id's cluster, for clusters
+  that have a profile (properties); without `distinct_id(s)` it lists every profile (page size 1000).
 """
 
 from __future__ import annotations
 
-import copy
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -28,12 +28,14 @@ from idconsole.sandbox.mixpanel_events import MAX_EVENTS, apply_event, check_eve
 from idconsole.sandbox.web import (
     MB,
     TooLarge,
+    as_records,
     basic_auth,
     decode_json_or_base64,
     first,
     form_fields,
     is_true,
     js,
+    mixpanel_records,
     parse_json,
     read_body,
     read_form,
@@ -66,12 +68,6 @@ def check_mixpanel_auth(request: Request, *, need_project: bool = True) -> Respo
     return None
 
 
-def _events(parsed: Any) -> list[Any] | None:
-    if isinstance(parsed, list):
-        return parsed
-    return [parsed] if isinstance(parsed, dict) else None
-
-
 async def track(request: Request) -> Response:
     sb = sandbox(request)
     try:
@@ -89,7 +85,7 @@ async def track(request: Request) -> Response:
     if not raw:
         return answer("data, missing or empty")
     try:
-        events = _events(decode_json_or_base64(raw))
+        events = as_records(decode_json_or_base64(raw))
     except ValueError:
         events = None
     if events is None:
@@ -103,41 +99,26 @@ async def track(request: Request) -> Response:
         if problem := check_event(event, sb.config.mixpanel_token, require_time=False):
             return answer(f"event {i}: {problem[0]}: {problem[1]}")
     for i, event in enumerate(events):
-        if problem := apply_event(sb.state.mixpanel, event):
+        if problem := apply_event(sb.state.mixpanel, event, sb.state.events):
             return answer(f"event {i}: {problem[1]}")
         sb.state.counters["events_tracked"] += 1
     return answer(None)
 
 
-def _import_events(request: Request, body: bytes) -> tuple[list[Any] | None, bool]:
-    """(events or None when unparseable, verbose) from any body shape /import accepts."""
-    ctype = request.headers.get("content-type", "").lower()
-    if "form-urlencoded" in ctype:
-        fields = form_fields(request, body)
-        verbose = is_true(first(fields, "verbose"))
-        try:
-            return _events(decode_json_or_base64(first(fields, "data") or "")), verbose
-        except ValueError:
-            return None, verbose
-    try:
-        if "ndjson" in ctype:
-            return [parse_json(line) for line in body.decode("utf-8").splitlines() if line.strip()], False
-        return _events(parse_json(body.decode("utf-8"))), False
-    except (ValueError, UnicodeDecodeError):
-        return None, False
-
-
-def _bad_import(error: str, failed: list[dict[str, Any]] | None = None) -> Response:
-    return js(
-        {
-            "code": 400,
-            "error": error,
-            "failed_records": failed or [],
-            "num_records_imported": 0,
-            "status": "Bad Request",
-        },
-        400,
-    )
+def _import_answer(verbose: bool, status: int, error: str | None, imported: int = 0,
+                   failed: list[dict[str, Any]] | None = None) -> Response:
+    """`verbose=1` (the official client's form post) answers `{"status": 1|0, "error"}` as /track does,
+    keeping the counts beside them (?); otherwise the strict-mode body `{"code", "num_records_imported",
+    "status"}` (+ `error`, `failed_records` on a 400)."""
+    if verbose:
+        body: dict[str, Any] = {"status": 0 if error else 1, "error": error}
+        if failed is not None:
+            body.update(num_records_imported=imported, failed_records=failed)
+        return js(body, status)
+    if error is None:
+        return js({"code": 200, "num_records_imported": imported, "status": "OK"})
+    return js({"code": 400, "error": error, "failed_records": failed or [], "num_records_imported": imported,
+               "status": "Bad Request"}, 400)  # fmt: skip
 
 
 async def import_events(request: Request) -> Response:
@@ -148,29 +129,32 @@ async def import_events(request: Request) -> Response:
         return js({"code": 413, "error": "request body exceeds 10 MB", "status": "Payload Too Large"}, 413)
     if denied := check_mixpanel_auth(request):
         return denied
-    events, _verbose = _import_events(request, body)
+    events, verbose = mixpanel_records(request, body)
     if events is None:
-        return _bad_import("request body must be a JSON array of events")
+        return _import_answer(verbose, 400, "request body must be a JSON array of events")
     set_items(request, len(events))
     if not events:
-        return _bad_import("no events in the request body")
+        return _import_answer(verbose, 400, "no events in the request body")
     if len(events) > MAX_EVENTS:
-        return _bad_import(f"too many events: {len(events)} (at most {MAX_EVENTS} per request)")
+        return _import_answer(verbose, 400, f"too many events: {len(events)} (at most {MAX_EVENTS} per request)")
     strict = is_true(request.query_params.get("strict"))
-    # work on a copy so a strict batch that fails half way leaves the real state untouched
-    work = copy.deepcopy(sb.state.mixpanel)
     failed, imported = [], 0
     for i, event in enumerate(events):
-        problem = check_event(event, sb.config.mixpanel_token, require_time=True) or apply_event(work, event)
-        if problem:
-            failed.append({"index": i, "field": problem[0], "message": problem[1]})
-        else:
+        problem = check_event(event, sb.config.mixpanel_token, require_time=True, require_insert_id=strict)
+        if problem is None:
+            problem = apply_event(sb.state.mixpanel, event, sb.state.events)  # changes nothing when refused
+        if problem is None:
             imported += 1
-    if strict and failed:
-        return _bad_import(f"{len(failed)} of {len(events)} records failed validation", failed)
-    sb.state.mixpanel = work
+            continue
+        props = event.get("properties") if isinstance(event, dict) else None
+        insert_id = props.get("$insert_id") if isinstance(props, dict) else None
+        failed.append({"index": i, "$insert_id": insert_id, "field": problem[0], "message": problem[1]})
     sb.state.counters["events_imported"] += imported
-    return js({"code": 200, "num_records_imported": imported, "status": "OK"})
+    if strict and failed:
+        # strict mode lists the bad records; the valid ones of the same batch are imported all the same
+        error = f"{len(failed)} of {len(events)} records failed validation"
+        return _import_answer(verbose, 400, error, imported, failed)
+    return _import_answer(verbose, 200, None, imported)
 
 
 async def engage(request: Request) -> Response:
@@ -191,7 +175,7 @@ async def engage(request: Request) -> Response:
         ids.append(first(fields, "distinct_id") or "")
     if first(fields, "distinct_ids"):
         try:
-            listed = json.loads(first(fields, "distinct_ids") or "")
+            listed = parse_json(first(fields, "distinct_ids") or "")
         except ValueError:
             return js({"error": "distinct_ids must be a JSON array of strings", "status": 0}, 400)
         if not isinstance(listed, list) or not all(isinstance(i, str) for i in listed):
@@ -203,7 +187,8 @@ async def engage(request: Request) -> Response:
     set_items(request, len(ids))
     mp = sb.state.mixpanel
     if ids:
-        clusters = list({id(c): c for c in (mp.cluster_of(i) for i in ids) if c is not None}.values())
+        asked = (mp.cluster_of(i) for i in ids)
+        clusters = list({id(c): c for c in asked if c is not None and c.properties}.values())
     else:
         clusters = [c for c in mp.clusters.values() if c.properties]
     sb.state.counters["engage_queries"] += 1

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from idconsole.sandbox.amplitude_routes import BadRequest, apply_mappings, check_basic, check_mappings
+from idconsole.sandbox.entitlements import usermap_refusal
 from idconsole.sandbox.mixpanel_routes import check_mixpanel_auth
 from idconsole.sandbox.web import MB, TooLarge, js, parse_json, read_body, sandbox, set_items, throttle
 
@@ -45,6 +46,8 @@ async def _amplitude_seed(request: Request, *, unmap_only: bool) -> Response:
         return problem
     if denied := check_basic(request):
         return denied
+    if refused := usermap_refusal(request, as_json=True):
+        return refused
     if not isinstance(data, dict) or not isinstance(data.get("mapping"), list):
         return _amp_error(400, "body must be a JSON object with a mapping array")
     try:

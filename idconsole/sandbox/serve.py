@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--usersearch-rate", type=_rate, default=d.usersearch_rate, metavar="N/SECONDS")
     p.add_argument("--profile-rate", type=_rate, default=d.profile_rate, metavar="N/SECONDS")
     p.add_argument("--engage-rate", type=_rate, default=None, metavar="N/SECONDS", help="off unless given")
+    p.add_argument("--no-usermap-entitlement", action="store_true",
+                   help="act as a project without User Mapping (the Portfolio add-on): 403 on /usermap")
     p.add_argument("--api-key", default=d.api_key)
     p.add_argument("--secret-key", default=d.secret_key)
     p.add_argument("--mixpanel-token", default=d.mixpanel_token)
@@ -114,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         project_id=args.project_id, latency_ms=args.latency_ms, fail_rate=args.fail_rate, seed=args.seed,
         usermap_rate=args.usermap_rate, usersearch_rate=args.usersearch_rate, profile_rate=args.profile_rate,
         engage_rate=args.engage_rate, demo_data=not args.no_demo_data, data_file=args.data,
+        usermap_entitlement=not args.no_usermap_entitlement,
         state_file=args.state,
     )  # fmt: skip
 

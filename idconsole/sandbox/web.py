@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from idconsole.sandbox.limits import RollingWindow, retry_after_header
+from idconsole.sandbox.ops import depth
 
 MB = 1024 * 1024
 ITEMS_KEY = "idconsole.sandbox.items"  # scope key the request log reads the batch size from
@@ -101,6 +102,34 @@ def decode_json_or_base64(text: str) -> Any:
     return parse_json(stripped)
 
 
+def as_records(parsed: Any) -> list[Any] | None:
+    """A JSON array as is, one object as a one-item list, anything else None."""
+    if isinstance(parsed, list):
+        return parsed
+    return [parsed] if isinstance(parsed, dict) else None
+
+
+def mixpanel_records(request: Request, body: bytes) -> tuple[list[Any] | None, bool]:
+    """(records, or None when unparseable; verbose) of a Mixpanel ingestion body: a form field `data`
+    (JSON or base64 JSON, as the official clients send it), a JSON array or object, or NDJSON. `verbose`
+    comes from the form or the query string."""
+    ctype = request.headers.get("content-type", "").lower()
+    if "form-urlencoded" in ctype or (not ctype and (not body or body[:5] == b"data=")):
+        fields = form_fields(request, body)
+        verbose = is_true(first(fields, "verbose"))
+        try:
+            return as_records(decode_json_or_base64(first(fields, "data") or "")), verbose
+        except ValueError:
+            return None, verbose
+    verbose = is_true(request.query_params.get("verbose"))
+    try:
+        if "ndjson" in ctype:
+            return [parse_json(line) for line in body.decode("utf-8").splitlines() if line.strip()], verbose
+        return as_records(parse_json(body.decode("utf-8"))), verbose
+    except (ValueError, UnicodeDecodeError):
+        return None, verbose
+
+
 def is_true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("true", "1", "yes")
 
@@ -121,9 +150,20 @@ def throttle(window: RollingWindow | None, count: int = 1) -> dict[str, str] | N
     return None if wait is None else {"Retry-After": retry_after_header(wait)}
 
 
+#: deeper bodies are refused before they are stored: a value nested thousands deep parses into a
+#: RecursionError, and one just under the parser's limit would fail later when the state is exported (?)
+MAX_JSON_DEPTH = 100
+
+
 def parse_json(raw: str | bytes) -> Any:
-    """json.loads that also refuses lone surrogates (they could not be stored and echoed back as UTF-8)."""
-    value = json.loads(raw)
+    """json.loads that raises ValueError, never anything else, for a body no route should take: not JSON,
+    lone surrogates (they could not be stored and echoed back as UTF-8), nested deeper than MAX_JSON_DEPTH."""
+    try:
+        value = json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from exc
+    if depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
