@@ -39,10 +39,13 @@ async def every_call(client) -> list[IdConsoleError]:
         lambda: client.amplitude.profile("sec-u"),
         lambda: client.amplitude.identify([{"user_id": "sec-u", "user_properties": {"$add": {"n": 1}}}]),
         lambda: client.amplitude.identify([{"user_id": "sec-u", "user_properties": {"$set": {"a": 1}}}]),
-        lambda: client.mixpanel.create_identity("sec-id", "sec-anon"),
+        # $anon_id is a UUID v4 device id, as documented (the sandbox refuses anything else)
+        lambda: client.mixpanel.create_identity("sec-id", "6f1c3a52-0d4e-4b8a-9c27-3e5f1a7b9d20"),
         lambda: client.mixpanel.create_alias("sec-alias", "sec-id"),
         lambda: client.mixpanel.merge("sec-m1", "sec-m2"),
-        lambda: client.mixpanel.profile("sec-id"),
+        lambda: client.mixpanel.profile("hank@globex.net"),   # a cluster with a profile (the demo's story)
+        lambda: client.amplitude_activity.page(100000001, limit=5),
+        lambda: client.mixpanel_activity.events(["sec-id"], from_date="2024-01-01", to_date="2024-12-31"),
     ]
     for call in calls:
         try:

@@ -11,7 +11,7 @@ import pytest
 from test_api_support import api_log, connection, fresh_budgets, make_client, settle  # noqa: F401
 
 from idconsole.api.client import ApiClient
-from idconsole.api.errors import AuthError, ServerRejected, Throttled, Unavailable
+from idconsole.api.errors import AuthError, NoSuchEndpoint, ServerRejected, Throttled, Unavailable
 from idconsole.api.models import Mapping
 from idconsole.api.transport import RetryPolicy
 from idconsole.config.connection import AmplitudeCredentials
@@ -107,13 +107,21 @@ async def test_a_long_retry_after_is_not_slept_through(sandbox_clean):
     assert len(api_log(sandbox_clean, SEARCH)) == 1
 
 
-@pytest.mark.parametrize("status", [400, 404, 413, 414])
+@pytest.mark.parametrize("status", [400, 413, 414])
 async def test_client_errors_are_never_retried(sandbox_clean, status):
     sandbox_clean.fault(path=SEARCH, status=status, body="nope", times=3)
     async with make_client(sandbox_clean) as client:
         with pytest.raises(ServerRejected) as info:
             await client.amplitude.search("x")
     assert info.value.status == status
+    assert len(api_log(sandbox_clean, SEARCH)) == 1
+
+
+async def test_a_404_that_is_no_answer_is_a_missing_endpoint_and_not_retried(sandbox_clean):
+    sandbox_clean.fault(path=SEARCH, status=404, body="nope", times=3)
+    async with make_client(sandbox_clean) as client:
+        with pytest.raises(NoSuchEndpoint, match="no such endpoint: check the base URL"):
+            await client.amplitude.search("x")
     assert len(api_log(sandbox_clean, SEARCH)) == 1
 
 

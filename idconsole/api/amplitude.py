@@ -6,13 +6,11 @@ lives in `usermap_batches`, identify rules in `identify_rules`; their public nam
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from idconsole.api.errors import BadInput, NotFound, NotOffered, ServerRejected
 from idconsole.api.hosts import Hosts
@@ -28,10 +26,12 @@ from idconsole.api.identify_rules import (
     normalise_identification,
     validate_identification,
 )
+from idconsole.api.inflight import AMPLITUDE_REST, DEFAULT_CONCURRENCY, InFlightGate
 from idconsole.api.models import Mapping, SearchResult, UserMappings, UserProfile
 from idconsole.api.parse import parse_mappings, parse_profile, parse_search, profile_error
 from idconsole.api.ratelimit import RollingBudget
-from idconsole.api.transport import Call, Reply, Transport
+from idconsole.api.replies import bounded, json_or_none, rejected
+from idconsole.api.transport import Call, Transport
 from idconsole.api.usermap_batches import (
     GET_MAPPINGS_MAX_IDS,
     GET_MAPPINGS_MAX_QUERY_BYTES,
@@ -56,7 +56,11 @@ __all__ = [
     "usermap_batch_size", "usermap_body", "usermap_body_size", "validate_identification",
 ]
 
-GET_MAPPINGS_CONCURRENCY = 10
+#: get-mappings requests started at once; the project's Dashboard REST gate (5 in flight across every
+#: `amplitude.com/api/2/*` family, inflight.py) is what really caps them
+GET_MAPPINGS_CONCURRENCY = DEFAULT_CONCURRENCY[AMPLITUDE_REST]
+#: what user mapping needs on the real service: a 403 naming it is NoEntitlement, not bad credentials
+USERMAP_ENTITLEMENT = "user-mapping entitlement (the Portfolio add-on)"
 #: the 429 hold for identify when the server gives no Retry-After (API.md: pause at least 15 s)
 IDENTIFY_THROTTLE_S = 15.0
 #: a search that would wait longer than this for its hourly budget fails fast with Throttled instead
@@ -64,8 +68,6 @@ SEARCH_MAX_WAIT_S = 30.0
 REC_TYPES = ("model", "random")
 PROPENSITY_TYPES = ("score", "pct")
 NOT_SEEN = "not seen before"
-
-_T = TypeVar("_T")
 
 
 # -- the client ------------------------------------------------------------------------------------
@@ -81,12 +83,15 @@ class AmplitudeApi:
         budgets: dict[str, RollingBudget],
         *,
         region: str = "us",
+        gates: dict[str, InFlightGate] | None = None,
     ) -> None:
         self._creds = credentials
         self._transport = transport
         self._hosts = hosts
         self._budgets = budgets
         self._region = region
+        #: the project's Dashboard REST cap (every /api/2/* call), shared with the activity client
+        self.rest_gate = (gates or {}).get(AMPLITUDE_REST)
         self._search_cache: dict[str, SearchResult] = {}
         #: how many get-mappings requests may be in flight at once (benchmarks read it)
         self.get_mappings_concurrency = GET_MAPPINGS_CONCURRENCY
@@ -108,6 +113,10 @@ class AmplitudeApi:
         pair = base64.b64encode(f"{key}:{self._creds.secret_key.reveal()}".encode()).decode("ascii")
         return {"Authorization": f"Basic {pair}"}
 
+    def basic_headers(self) -> dict[str, str]:
+        """Basic `api_key:secret_key` for the other Dashboard REST clients (activity.py)."""
+        return self._basic()
+
     # -- User Mapping -----------------------------------------------------------------------------
 
     async def map_batch(self, batch: Sequence[Mapping]) -> None:
@@ -128,9 +137,10 @@ class AmplitudeApi:
             data=usermap_body(batch, key),
             budget=self._budgets["usermap"],
             cost=len(batch),
+            entitlement=USERMAP_ENTITLEMENT,
         ))
         if not reply.ok:
-            raise _rejected(reply, "the mapping batch")
+            raise rejected(reply, "the mapping batch")
 
     def usermap_batch_size(self) -> int:
         """Mappings per /usermap request, sized to this client's usermap budget (`usermap_batch_size`).
@@ -162,15 +172,19 @@ class AmplitudeApi:
                 credential="the API key / secret key pair",
                 auth_message="Amplitude rejected the API key / secret key pair",
                 headers=headers,
+                gate=self.rest_gate,
+                entitlement=USERMAP_ENTITLEMENT,
             ))
-            if not reply.ok:
-                raise _rejected(reply, "the mappings lookup")
+            if reply.status == 404 and not _mapping_lists(json_or_none(reply)):
+                raise reply.no_endpoint()   # only a body of mapping lists is an answer about the users
+            if not reply.ok and reply.status != 404:
+                raise rejected(reply, "the mappings lookup")
             with reply.parsing():
                 return parse_mappings(reply.json(), chunk)
 
         merged: dict[str, UserMappings] = {}
         jobs = [partial(one, chunk, query) for chunk, query in id_queries(ids)]
-        for part in await _bounded(self.get_mappings_concurrency, jobs):
+        for part in await bounded(self.get_mappings_concurrency, jobs):
             merged.update(part)
         return {u: merged.get(u, UserMappings(u)) for u in ids}
 
@@ -193,9 +207,12 @@ class AmplitudeApi:
             headers=headers,
             budget=budget,
             max_wait=SEARCH_MAX_WAIT_S,
+            gate=self.rest_gate,
         ))
-        if not reply.ok:
-            raise _rejected(reply, "the search")
+        if reply.status == 404 and not _nomatch(json_or_none(reply)):
+            raise reply.no_endpoint()
+        if not reply.ok and reply.status != 404:
+            raise rejected(reply, "the search")
         with reply.parsing():
             result = parse_search(reply.json(), query)
         self._search_cache[query] = result
@@ -252,11 +269,11 @@ class AmplitudeApi:
             data = reply.json() if reply.text.strip().startswith(("{", "[")) else None
         error = profile_error(data)
         who = (user_id or device_id or "")[:80]
-        if reply.status == 404 or (error is not None and NOT_SEEN in error.lower()):
+        if error is not None and NOT_SEEN in error.lower():   # the one documented unknown-user answer
             raise NotFound(f"Amplitude has not seen {who!r} (no events for this user id / device id).",
-                           status=reply.status, reason=reply.redact(error or "not found"))
+                           status=reply.status, reason=reply.redact(error))
         if not reply.ok:
-            raise _rejected(reply, "the profile request")
+            raise rejected(reply, "the profile request")
         if error is not None:
             raise ServerRejected(f"Amplitude user profile: {reply.redact(error)[:200]}", status=reply.status,
                                  reason=reply.redact(error))
@@ -290,7 +307,7 @@ class AmplitudeApi:
             throttle_first=IDENTIFY_THROTTLE_S,
         ))
         if not reply.ok:
-            raise _rejected(reply, "the identify request")
+            raise rejected(reply, "the identify request")
 
 
 def _profile_params(
@@ -346,45 +363,14 @@ def _profile_params(
     return params
 
 
-def _rejected(reply: Reply, what: str) -> ServerRejected:
-    """A non-2xx that is not retried: 400 carries the reason as body text, 413/414 mean too large."""
-    if reply.status == 413:
-        return ServerRejected(f"{reply.service}: {what} is too large for the server (HTTP 413).",
-                              status=413, reason="too large")
-    if reply.status == 414:
-        return ServerRejected(f"{reply.service}: {what} made a URL that is too long (HTTP 414).",
-                              status=414, reason="URL too long")
-    reason = _reason(reply)
-    if 400 <= reply.status < 500:
-        return ServerRejected(f"{reply.service} rejected {what} (HTTP {reply.status}): {reason}",
-                              status=reply.status, reason=reason)
-    return reply.unexpected(f"status {reply.status}")
+def _mapping_lists(data: Any) -> bool:
+    """A get-mappings body: every entry holds `mapped_to` / `mapped_from` lists (maybe empty, maybe
+    wrapped in `mappings`), which is how Amplitude says "unknown user"."""
+    if not isinstance(data, dict) or not data:
+        return False
+    entries = [e.get("mappings", e) if isinstance(e, dict) else e for e in data.values()]
+    return all(isinstance(e, dict) and {"mapped_to", "mapped_from"} & e.keys() for e in entries)
 
 
-def _reason(reply: Reply) -> str:
-    try:
-        data = json.loads(reply.text)
-    except ValueError:
-        return reply.snippet()
-    if isinstance(data, dict):
-        for key in ("error", "message", "reason", "detail"):
-            if isinstance(data.get(key), str):
-                return reply.redact(data[key])[:300]
-    return reply.snippet()
-
-
-async def _bounded(limit: int, jobs: Sequence[Callable[[], Awaitable[_T]]]) -> list[_T]:
-    """Run jobs with at most `limit` in flight; the first failure cancels the rest and is raised."""
-    gate = asyncio.Semaphore(limit)
-
-    async def run(job: Callable[[], Awaitable[_T]]) -> _T:
-        async with gate:
-            return await job()
-
-    tasks = [asyncio.ensure_future(run(j)) for j in jobs]
-    try:
-        return list(await asyncio.gather(*tasks))
-    finally:
-        for task in tasks:
-            if not task.done():
-                task.cancel()
+def _nomatch(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("type") == "nomatch"

@@ -6,9 +6,18 @@ from collections.abc import Mapping
 
 import httpx
 
+from idconsole.api.activity import AmplitudeActivityApi, MixpanelActivityApi
 from idconsole.api.amplitude import AmplitudeApi
-from idconsole.api.budgets import BudgetStatus, budget_statuses, connection_budgets, merged_limits
+from idconsole.api.budgets import (
+    BudgetStatus,
+    budget_statuses,
+    connection_budgets,
+    connection_gates,
+    merged_concurrency,
+    merged_limits,
+)
 from idconsole.api.hosts import Hosts, resolve_hosts
+from idconsole.api.inflight import InFlightGate
 from idconsole.api.mixpanel import MixpanelApi
 from idconsole.api.ratelimit import RollingBudget
 from idconsole.api.redact import Redactor
@@ -21,11 +30,16 @@ class ApiClient:
 
     Optional tuning: `limits={"usermap": (3000, 3.0)}` overrides a budget (for a sandbox started with
     `--usermap-rate 3000/3`), `retry=RetryPolicy.fast()` shrinks backoff, `timeout` (seconds or
-    httpx.Timeout) replaces the default timeouts.
+    httpx.Timeout) replaces the default timeouts, `concurrency={"amplitude_rest": 5, "mixpanel_query": 5}`
+    sets the in-flight caps (inflight.py; the vendors' own limits by default).
+
+    `amplitude_activity` / `mixpanel_activity` read event streams (activity.py).
     """
 
     amplitude: AmplitudeApi
     mixpanel: MixpanelApi
+    amplitude_activity: AmplitudeActivityApi
+    mixpanel_activity: MixpanelActivityApi
 
     def __init__(
         self,
@@ -35,6 +49,7 @@ class ApiClient:
         limits: Mapping[str, tuple[int, float]] | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = None,
+        concurrency: Mapping[str, int] | None = None,
     ) -> None:
         self.connection = connection
         self.hosts: Hosts = resolve_hosts(connection.region, connection.base_url)
@@ -48,10 +63,15 @@ class ApiClient:
         )
         self.transport = Transport(self._http, policy=retry, redact=Redactor.for_connection(connection))
         self._budgets = connection_budgets(connection, self._limits, self.hosts)
+        self._gates = connection_gates(connection, merged_concurrency(concurrency), self.hosts)
         self.amplitude = AmplitudeApi(connection.amplitude, self.transport, self.hosts, self._budgets,
-                                      region=connection.region)
+                                      region=connection.region, gates=self._gates)
         self.mixpanel = MixpanelApi(connection.mixpanel, self.transport, self.hosts, self._budgets.get("mixpanel"),
-                                    region=connection.region)
+                                    region=connection.region, query_budget=self._budgets.get("mpquery"),
+                                    gates=self._gates)
+        self.amplitude_activity = AmplitudeActivityApi(self.amplitude, self.transport, self.hosts,
+                                                       self._budgets.get("usersearch"))
+        self.mixpanel_activity = MixpanelActivityApi(self.mixpanel, self.transport, self.hosts)
 
     def __repr__(self) -> str:
         return f"ApiClient(profile={self.connection.name!r}, region={self.connection.region!r})"
@@ -63,6 +83,10 @@ class ApiClient:
     def budget(self, family: str) -> RollingBudget:
         """The shared budget of one family (KeyError if this profile has no such vendor)."""
         return self._budgets[family]
+
+    def gate(self, family: str) -> InFlightGate:
+        """The in-flight cap of one family ("amplitude_rest", "mixpanel_query"); KeyError without the vendor."""
+        return self._gates[family]
 
     async def aclose(self) -> None:
         await self._http.aclose()

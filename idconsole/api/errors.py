@@ -30,10 +30,39 @@ class AuthError(IdConsoleError):
     exit_code = 3
     kind = "auth"
 
-    def __init__(self, message: str, *, credential: str = "", hint: str = "", status: int = 401) -> None:
+    def __init__(self, message: str, *, credential: str = "", hint: str = "", status: int = 401,
+                 reason: str = "") -> None:
         super().__init__(message, hint=hint)
         self.credential = credential
         self.status = status
+        #: the server's own words (redacted, shortened): a 403 may say why (a missing add-on)
+        self.reason = reason
+
+
+class NoEntitlement(NotOffered):
+    """The credentials were accepted but the project lacks a paid feature (user mapping needs the
+    Portfolio add-on): a 403 whose body names the add-on / entitlement, not a bad key."""
+
+    kind = "no_entitlement"
+
+    def __init__(self, message: str, *, feature: str = "", hint: str = "", status: int = 403,
+                 reason: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.feature = feature
+        self.status = status
+        self.reason = reason
+
+
+class NoSuchEndpoint(IdConsoleError):
+    """A 404 that is none of the documented unknown-user answers: the server at this base URL does not
+    serve the route (a wrong base URL or proxy path), which says nothing about the user."""
+
+    exit_code = 4
+    kind = "no_endpoint"
+
+    def __init__(self, message: str, *, path: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
 
 
 class Throttled(IdConsoleError):
@@ -70,6 +99,18 @@ class NotFound(ServerRejected):
     """The service has never seen this user."""
 
     kind = "not_found"
+
+
+class MalformedAnswer(ServerRejected):
+    """The server answered, but not in any shape the API has (an id that is an object, a missing
+    field, text where JSON belongs): reported, never shown as if it were data."""
+
+    kind = "malformed"
+
+
+class ActivityNotOffered(NotOffered):
+    """An activity endpoint this project does not offer (Mixpanel's Profile Event Activity, in
+    maintenance mode, answers 404 / 410)."""
 
 
 class UnknownOutcome(IdConsoleError):

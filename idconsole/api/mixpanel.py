@@ -1,7 +1,10 @@
 """Mixpanel identity events (`/track`, `/import`) and profiles (`/api/query/engage`), per API.md.
 
 The project token travels inside each event body; the API secret / service account only in a Basic
-header. Identity events are not idempotent (a repeated `$identify` or `$create_alias` may fail or merge
+header. API-secret authentication still works but is being retired (announced for 2027-03-03): a client
+that uses it says so in `MixpanelApi.deprecation` (None with a service account) and logs it once.
+Engage reads belong to the Query API: their own budget (`mpquery`, 60/hour) and in-flight cap (5), sent as
+`POST` with a form body as documented. Identity events are not idempotent (a repeated `$identify` or `$create_alias` may fail or merge
 twice), and a merge is irreversible, so none of them is re-sent once it may have reached the server.
 """
 
@@ -9,17 +12,29 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
-from idconsole.api.errors import BadInput, NotFound, ServerRejected
+from idconsole.api.errors import BadInput, IdConsoleError, NotFound, ServerRejected
 from idconsole.api.hosts import Hosts
+from idconsole.api.inflight import MIXPANEL_QUERY, InFlightGate
 from idconsole.api.models import MixpanelProfile, MixpanelResult
 from idconsole.api.parse import as_int, failed_records, parse_engage
 from idconsole.api.ratelimit import RollingBudget
+from idconsole.api.replies import rejected
 from idconsole.api.transport import Call, Reply, Transport
 from idconsole.config.connection import MixpanelCredentials
 
+log = logging.getLogger("idconsole.api")
+
 _NOT_IDEMPOTENT = "it is an identity event (sending it twice is not the same as once)"
+#: said wherever a profile authenticates with the legacy API secret (`profiles test`, Connections screen)
+API_SECRET_DEPRECATION = (
+    "Mixpanel API-secret authentication is deprecated (retirement announced for 2027-03-03): "
+    "add a service account (username, secret, project id) to this profile; service accounts are the supported way."
+)
+#: a Query API call that would wait longer than this for the hourly budget fails fast with Throttled
+QUERY_MAX_WAIT_S = 30.0
 
 
 class MixpanelApi:
@@ -33,12 +48,18 @@ class MixpanelApi:
         budget: RollingBudget | None,
         *,
         region: str = "us",
+        query_budget: RollingBudget | None = None,
+        gates: dict[str, InFlightGate] | None = None,
     ) -> None:
         self._creds = credentials
         self._transport = transport
         self._hosts = hosts
-        self._budget = budget
+        self._budget = budget              # ingestion: /track, /import
+        #: the Query API's own budget and in-flight cap (engage reads, stream query), shared with activity.py
+        self.query_budget = query_budget
+        self.query_gate = (gates or {}).get(MIXPANEL_QUERY)
         self._region = region
+        self._warned = False
 
     def __repr__(self) -> str:
         return f"MixpanelApi(region={self._region!r}, configured={self._creds is not None})"
@@ -57,6 +78,15 @@ class MixpanelApi:
             raise BadInput("This profile has no Mixpanel project token.")
         return creds.token.reveal()
 
+    @property
+    def deprecation(self) -> str | None:
+        """The deprecation notice when this profile authenticates with the API secret, else None."""
+        return api_secret_deprecation(self._creds)
+
+    def query_auth(self) -> tuple[dict[str, str], list[tuple[str, str]], str]:
+        """(Basic header, project_id param, credential name) for Query API clients (activity.py)."""
+        return self._auth()
+
     def _auth(self) -> tuple[dict[str, str], list[tuple[str, str]], str]:
         """(Basic header, project_id param, credential name): the service account wins over the API secret."""
         creds = self._creds_or_fail()
@@ -66,6 +96,9 @@ class MixpanelApi:
             pair = f"{creds.sa_username}:{creds.sa_secret.reveal()}"
             return _basic(pair), [("project_id", str(creds.project_id))], "the service account (username / secret)"
         if creds.api_secret:
+            if not self._warned:   # said on every use by the faces; logged once per client here
+                self._warned = True
+                log.warning("%s", API_SECRET_DEPRECATION)
             params = [("project_id", str(creds.project_id))] if creds.project_id else []
             return _basic(f"{creds.api_secret.reveal()}:"), params, "the API secret"
         missing = "service account secret" if creds.sa_username else "service account or API secret"
@@ -160,13 +193,17 @@ class MixpanelApi:
         _need(distinct_id=distinct_id)
         headers, params, credential = self._auth()
         reply = await self._transport.send(Call(
-            "GET", self._hosts.mp_query + "/api/query/engage", "/api/query/engage",
+            # a read, documented as POST with a form body: safe to retry
+            "POST", self._hosts.mp_query + "/api/query/engage", "/api/query/engage",
             service="Mixpanel profiles",
             credential=credential,
             auth_message=f"Mixpanel rejected {credential}",
-            params=[("distinct_id", distinct_id), *params],
+            params=params,
+            data={"distinct_id": distinct_id},
             headers=headers,
-            budget=self._budget,
+            budget=self.query_budget,
+            max_wait=QUERY_MAX_WAIT_S,
+            gate=self.query_gate,
         ))
         if not reply.ok:
             raise _rejected(reply, "the profile query")
@@ -175,6 +212,14 @@ class MixpanelApi:
         if found is None:
             raise NotFound(f"Mixpanel has no profile for {distinct_id[:80]!r}.", status=reply.status, reason="no results")
         return found
+
+
+def api_secret_deprecation(creds: MixpanelCredentials | None) -> str | None:
+    """API_SECRET_DEPRECATION when `creds` authenticate with the API secret (no complete service
+    account, which wins), else None."""
+    if creds is None or (creds.sa_username and creds.sa_secret) or not creds.api_secret:
+        return None
+    return API_SECRET_DEPRECATION
 
 
 # --- the bodies on the wire (also what a plan sizes: one place knows them) ----------------------------
@@ -216,17 +261,5 @@ def _need(**ids: str) -> None:
             raise BadInput(f"{name} must be a non-empty id.")
 
 
-def _rejected(reply: Reply, what: str) -> ServerRejected:
-    if reply.status == 413:
-        return ServerRejected(f"{reply.service}: {what} is too large (HTTP 413).", status=413, reason="too large")
-    reason = reply.snippet()
-    try:
-        data = json.loads(reply.text)
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            reason = reply.redact(data["error"])[:300]
-    except ValueError:
-        pass
-    if 400 <= reply.status < 500:
-        return ServerRejected(f"{reply.service} rejected {what} (HTTP {reply.status}): {reason}",
-                              status=reply.status, reason=reason)
-    return reply.unexpected(f"status {reply.status}")
+def _rejected(reply: Reply, what: str) -> IdConsoleError:
+    return rejected(reply, what)

@@ -45,6 +45,32 @@ def as_str(value: Any) -> str | None:
     return str(value)
 
 
+_TYPE_WORDS = {"dict": "an object", "list": "a list", "bool": "true/false"}
+
+
+def id_value(value: Any, what: str) -> str | None:
+    """An id as text: a string, or a number the server sent as one; None when absent (null). Anything else
+    (the seed's own example has `"user_id": {}`) is a malformed answer, never shown as null."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    kind = _TYPE_WORDS.get(type(value).__name__, type(value).__name__)
+    raise ShapeError(f"{what} is {kind}, not a string or number")
+
+
+def amplitude_id_value(value: Any, what: str = "amplitude_id") -> int | None:
+    """An Amplitude id: a whole number (or its digits as text); None when absent; else malformed."""
+    if value is None:
+        return None
+    number = as_int(value)
+    if number is None:
+        kind = _TYPE_WORDS.get(type(value).__name__, type(value).__name__)
+        raise ShapeError(f"{what} is {kind if not isinstance(value, (str, int, float)) else repr(value)[:40]}, "
+                         "not a whole number")
+    return number
+
+
 def _dict(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ShapeError(f"expected an object for {what}, got {type(value).__name__}")
@@ -162,9 +188,9 @@ def parse_profile(data: Any) -> UserProfile:
     cohort_list = list(cohorts.keys()) if isinstance(cohorts, dict) else _list(cohorts)
     recs = [r for r in map(_recommendation, _list(user.get("recommendations"))) if r is not None]
     return UserProfile(
-        user_id=as_str(user.get("user_id")),
-        device_id=as_str(user.get("device_id")),
-        amplitude_id=as_int(user.get("amplitude_id", body.get("amplitude_id"))),
+        user_id=id_value(user.get("user_id"), "user_id"),
+        device_id=id_value(user.get("device_id"), "device_id"),
+        amplitude_id=amplitude_id_value(user.get("amplitude_id", body.get("amplitude_id"))),
         user_properties=props,
         computed_properties=computed,
         cohort_ids=tuple(str(c) for c in cohort_list if as_str(c) is not None),

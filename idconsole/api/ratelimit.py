@@ -39,10 +39,13 @@ Sleep = Callable[[float], Awaitable[None]]
 #: family -> (limit, window seconds). API.md: usermap counts mappings, the others requests.
 DEFAULT_LIMITS: dict[str, tuple[int, float]] = {
     "usermap": (1500, 30.0),
+    # user search and user activity share it (API.md)
     "usersearch": (360, 3600.0),
     "profile": (600, 60.0),
     # Mixpanel documents no request rate for ingestion; this only bounds a runaway loop.
     "mixpanel": (600, 60.0),
+    # Mixpanel's Query API (engage reads, stream query): its own family, 60 queries per hour
+    "mpquery": (60, 3600.0),
 }
 #: first hold and cap after a 429 without Retry-After, per family (Mixpanel: 2 s -> 60 s)
 THROTTLE_HOLDS: dict[str, tuple[float, float]] = {
@@ -50,6 +53,7 @@ THROTTLE_HOLDS: dict[str, tuple[float, float]] = {
     "usersearch": (2.0, 60.0),
     "profile": (1.0, 60.0),
     "mixpanel": (2.0, 60.0),
+    "mpquery": (2.0, 60.0),
 }
 
 
@@ -291,5 +295,8 @@ def shared_budget(family: str, owner: str, limit: int, window_s: float) -> Rolli
 
 
 def reset_budgets() -> None:
-    """Forget every shared budget (tests start each case with full budgets)."""
+    """Forget every shared budget and in-flight gate (tests start each case with full budgets)."""
+    from idconsole.api.inflight import reset_gates
+
     _REGISTRY.clear()
+    reset_gates()

@@ -3,7 +3,9 @@
 Rules (API.md "What every call must survive"):
 - connection errors, timeouts, 5xx -> exponential backoff with full jitter, then Unavailable;
 - 429 -> honour Retry-After (seconds or HTTP date), else back off; then Throttled;
-- 401/403 -> AuthError naming the credential; every other status goes back to the caller, never retried;
+- 401/403 -> AuthError naming the credential (a 403 naming a missing add-on on a call that needs one:
+  NoEntitlement); every other status goes back to the caller, never retried;
+- a call with a `gate` holds one slot of its family's in-flight cap around each attempt (inflight.py);
 - a non-idempotent call is retried only when it cannot have reached the server (connect errors) or the
   server refused it (429); otherwise UnknownOutcome.
 Errors are raised outside the `except` blocks so no httpx exception (which holds the request and its
@@ -29,12 +31,16 @@ from idconsole.api.errors import (
     AuthError,
     BadInput,
     IdConsoleError,
+    MalformedAnswer,
+    NoEntitlement,
+    NoSuchEndpoint,
     ServerRejected,
     Throttled,
     Unavailable,
     UnknownOutcome,
     shorten,
 )
+from idconsole.api.inflight import InFlightGate
 from idconsole.api.ratelimit import RollingBudget, Sleep
 from idconsole.api.redact import Redactor
 
@@ -84,6 +90,9 @@ class Call:
     throttle_first: float | None = None   # override of the 429 hold when there is no budget (identify: 15 s)
     auth_message: str = ""            # "Amplitude rejected the API key / secret key pair"
     auth_hint: str = ""
+    gate: InFlightGate | None = None      # the family's in-flight cap, held around each attempt
+    #: a paid feature the call needs ("user mapping (the Portfolio add-on)"): a 403 naming it is NoEntitlement
+    entitlement: str = ""
 
     def __repr__(self) -> str:
         return f"Call({self.method} {self.path}, idempotent={self.idempotent})"
@@ -115,10 +124,19 @@ class Reply:
         raise self.unexpected("not JSON")
 
     def unexpected(self, detail: str) -> ServerRejected:
-        return ServerRejected(
-            f"{self.service}: unexpected response (HTTP {self.status}, {detail}): {self.snippet()}",
+        return MalformedAnswer(
+            f"{self.service}: unexpected response, a malformed answer (HTTP {self.status}, {detail}): "
+            f"{self.snippet()}",
             status=self.status,
             reason=detail,
+        )
+
+    def no_endpoint(self) -> NoSuchEndpoint:
+        """A 404 that is not a documented unknown-user answer: the base URL is wrong, not the user."""
+        return NoSuchEndpoint(
+            f"{self.service}: this server has no such endpoint: check the base URL (HTTP 404 for {self.path}).",
+            path=self.path,
+            hint="The profile's base URL (or proxy) must serve the vendor's paths at its root.",
         )
 
     @contextmanager
@@ -180,12 +198,7 @@ class Transport:
             unbuildable = False
             started = time.monotonic()
             try:
-                response = await self._http.request(
-                    # no params: None, not (), which would make httpx drop a query already in call.url
-                    call.method, call.url, params=tuple(call.params) if call.params else None, data=call.data,
-                    content=call.content,
-                    headers=call.headers,
-                )
+                response = await self._request(call)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 failure = _describe(exc)          # never left this machine: safe to retry
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -224,13 +237,7 @@ class Transport:
             log.debug("%s %s -> %d (%.2f s)", call.method, call.path, reply.status, time.monotonic() - started)
 
             if reply.status in (401, 403):
-                said = call.auth_message or f"{call.service} rejected {call.credential}"
-                raise AuthError(
-                    f"{said} (HTTP {reply.status}).",
-                    credential=call.credential,
-                    hint=call.auth_hint or "Check the credentials of this profile.",
-                    status=reply.status,
-                )
+                raise self._auth_error(call, reply)
             if reply.status == 429:
                 retry_after = parse_retry_after(reply.headers.get("retry-after"))
                 if retry_after is not None and retry_after > policy.max_retry_after:
@@ -263,6 +270,39 @@ class Transport:
             return reply
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    async def _request(self, call: Call) -> httpx.Response:
+        if call.gate is None:
+            return await self._send_http(call)
+        async with call.gate.slot():
+            return await self._send_http(call)
+
+    async def _send_http(self, call: Call) -> httpx.Response:
+        return await self._http.request(
+            # no params: None, not (), which would make httpx drop a query already in call.url
+            call.method, call.url, params=tuple(call.params) if call.params else None, data=call.data,
+            content=call.content,
+            headers=call.headers,
+        )
+
+    def _auth_error(self, call: Call, reply: Reply) -> IdConsoleError:
+        reason = reply.snippet(200)
+        if call.entitlement and reply.status == 403 and _names_entitlement(reply.text):
+            return NoEntitlement(
+                f"{call.service}: the credentials were accepted, but this project has no {call.entitlement} "
+                f"(HTTP 403): {reason}",
+                feature=call.entitlement,
+                hint="Ask the organisation's admin to enable it; lookups by user search still work.",
+                reason=reason,
+            )
+        said = call.auth_message or f"{call.service} rejected {call.credential}"
+        return AuthError(
+            f"{said} (HTTP {reply.status}).",
+            credential=call.credential,
+            hint=call.auth_hint or "Check the credentials of this profile.",
+            status=reply.status,
+            reason=reason,
+        )
 
     async def _pause(self, seconds: float) -> None:
         self.retries += 1
@@ -326,6 +366,15 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
         return None
     return max(0.0, seconds)
+
+
+#: words a 403 uses when the project lacks a paid feature rather than the key being wrong (?)
+_ENTITLEMENT_WORDS = ("portfolio", "add-on", "addon", "entitlement", "not enabled", "upgrade your plan")
+
+
+def _names_entitlement(body: str) -> bool:
+    text = body.lower()
+    return any(word in text for word in _ENTITLEMENT_WORDS)
 
 
 def _describe(exc: Exception) -> str:

@@ -63,7 +63,7 @@ class _Builder:
 
     def web_session(self, start: int, *, mixpanel: bool) -> None:
         """One of Hank's web sessions: a login, then a few things he did."""
-        kw = {"user_id": demo.STORY_USER, "device_id": demo.STORY_WEB_DEVICE, "session_id": start,
+        kw: dict[str, Any] = {"user_id": demo.STORY_USER, "device_id": demo.STORY_WEB_DEVICE, "session_id": start,
               "os_name": "Chrome 124", "country": "United States"}
         self.amp("login", start, **kw, method="password")
         t = start
@@ -87,7 +87,7 @@ def _story(b: _Builder) -> None:
     for n, start in enumerate(starts):
         b.web_session(start, mixpanel=n % 4 == 0)
     # the new phone: anonymous first, then the login under the wrong id
-    phone = {"device_id": demo.STORY_PHONE_DEVICE, "session_id": STORY_INSTALL_MS, "platform": "iOS",
+    phone: dict[str, Any] = {"device_id": demo.STORY_PHONE_DEVICE, "session_id": STORY_INSTALL_MS, "platform": "iOS",
              "os_name": "ios 17.5", "country": "United States"}
     mp_phone = {"$device_id": demo.STORY_PHONE_DEVICE, "$os": "iOS", "$model": "iPhone15,3", "mp_lib": "swift"}
     for offset, kind in ((0, "[Amplitude] Application Installed"), (40_000, "onboarding viewed"),
@@ -114,7 +114,7 @@ def _kiosk(b: _Builder) -> None:
     start = 1714550400000  # 2024-05-01
     for n, user_id in enumerate(KIOSK_USERS):
         session = start + n * 2 * DAY_MS + b.rng.randint(8, 18) * 3_600_000
-        kw = {"user_id": user_id, "device_id": KIOSK_DEVICE, "session_id": session, "platform": "Android",
+        kw: dict[str, Any] = {"user_id": user_id, "device_id": KIOSK_DEVICE, "session_id": session, "platform": "Android",
               "os_name": "android 13", "country": "United States"}
         b.amp("kiosk session started", session, **kw, store=user_id.split(".")[1])
         b.amp("item scanned", session + 60_000, **kw, sku=b.rng.choice(demo.SKUS))
