@@ -4,6 +4,10 @@
 
 The typing is `textual.getters.app`, declared under TYPE_CHECKING only: at run time `self.app` is Textual's
 own property, and no screen imports `tui/app.py` (which imports the screens) — no cycle, no cost.
+
+A console screen that comes back (a dialog closed, a screen above it popped) first checks whether
+another process changed the staged set, and reloads it with a one-line notice (`staging.freshness`).
+Textual runs this handler as well as a subclass's own `on_screen_resume` (after it).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from textual.screen import ModalScreen, Screen
+
+from idconsole.tui.staging.freshness import reload_if_changed_outside
 
 if TYPE_CHECKING:
     from textual import getters
@@ -25,6 +31,9 @@ class ConsoleScreen(Screen[ResultType]):
 
     if TYPE_CHECKING:
         app = getters.app(IdConsoleApp)
+
+    def on_screen_resume(self) -> None:
+        reload_if_changed_outside(self.app)
 
 
 class ConsoleModal(ModalScreen[ResultType]):

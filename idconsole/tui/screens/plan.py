@@ -26,6 +26,7 @@ from textual.worker import Worker
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.display import cell, format_eta, plural
 from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.staging.freshness import reload_if_changed_outside
 from idconsole.tui.staging.plan_view import (
     PlanSummary,
     WarningRow,
@@ -132,6 +133,7 @@ Nothing has been sent.
         body = self.query_one("#plan-body")
         body.loading = True
         self.query_one("#plan-status", Static).update("Building the plan…")
+        reload_if_changed_outside(self.app)  # the plan reads the file anyway; this says so when it moved
         from idconsole import changes
 
         try:
@@ -295,6 +297,10 @@ Nothing has been sent.
     def action_submit(self) -> None:
         if not self.app.check_writable("Submitting changes"):
             return
+        if reload_if_changed_outside(self.app):  # what this plan describes is no longer what is staged
+            self._replan_note = "The staged changes were changed outside this console: this plan was built again."
+            self.build()
+            return
         reason = self.blocked_reason()
         plan = self.plan
         if reason or plan is None:
@@ -337,6 +343,10 @@ Nothing has been sent.
         self.dismiss(None)
 
     def on_screen_resume(self) -> None:
+        if reload_if_changed_outside(self.app) and not self._building:
+            self._replan_note = "The staged changes were changed outside this console: this plan was built again."
+            self.build()
+            return
         self._update_submit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -23,6 +23,7 @@ from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.display import plural
 from idconsole.tui.errors import route_worker_error, show_error
 from idconsole.tui.staging import actions
+from idconsole.tui.staging.freshness import reload_if_changed_outside
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.staged_table import StagedTable
 from idconsole.tui.widgets.status_bar import StatusBar
@@ -102,6 +103,12 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         self._unsubscribe = staged.subscribe(self._staged_changed)
         self.reload()
         table.focus()
+        # a CLI call or a second console may change staged.json while this list is on screen
+        self.set_interval(1.0, self._check_outside)
+
+    def _check_outside(self) -> None:
+        if self.is_current:
+            reload_if_changed_outside(self.app)
 
     def _staged_changed(self, _staged: StagedSet) -> None:
         self.call_later(self.reload)

@@ -1,0 +1,30 @@
+"""Noticing that someone else changed staged.json — a CLI `stage clear` / `stage map`, a script, a second
+console on the same profile — so the console never shows (or plans) a copy that is no longer the truth.
+
+`reload_if_changed_outside(app)` re-reads the file when its content changed since this console last read
+or wrote it, tells the user in one line, and returns True; the staged set's listeners (the editor) redraw.
+Called when a console screen comes back (screens.base), before a plan is built or submitted (the plan
+screen), and once a second while the staged editor is open. Each call costs one read of the file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from idconsole.tui.app import IdConsoleApp
+
+NOTICE = "Staged changes were changed outside this console; reloaded."
+
+
+def reload_if_changed_outside(app: IdConsoleApp) -> bool:
+    workspace = app.workspace
+    if workspace is None:
+        return False
+    try:
+        changed = workspace.staged.refresh()
+    except Exception:  # an unreadable file: the editor and the plan say so when they read it
+        return False
+    if changed:
+        app.notify(NOTICE, title="Staged changes", severity="warning", markup=False)
+    return changed
