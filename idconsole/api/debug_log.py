@@ -76,7 +76,10 @@ def start(path: Path, *, keep_ids: bool = False, version: str = "") -> RequestLo
     stop()
     path = Path(path).expanduser()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # a file where the directory should be: open() below says so plainly
+            pass
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         stream = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
     except OSError as exc:

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from idconsole.api import debug_log
 from idconsole.api.errors import (
     AuthError,
     BadInput,
@@ -179,13 +180,14 @@ class Transport:
     async def send(self, call: Call) -> Reply:
         if call.budget is None:
             return await self._attempts(call)
+        asked = time.monotonic()
         booking = await call.budget.wait_for(call.cost, max_wait=call.max_wait)
         try:
-            return await self._attempts(call)
+            return await self._attempts(call, budget_wait=time.monotonic() - asked)
         finally:
             call.budget.release(booking)
 
-    async def _attempts(self, call: Call) -> Reply:
+    async def _attempts(self, call: Call, budget_wait: float = 0.0) -> Reply:
         policy = self.policy
         attempt = 0
         throttle_strikes = 0
@@ -209,6 +211,9 @@ class Transport:
                 failure, unbuildable = "a header holds a non-ASCII character; check the profile's credentials", True
             except httpx.HTTPError as exc:     # decoding errors and the like: the request went out
                 failure, delivered = _describe(exc), True
+            debug_log.record(call, self.redact, attempt=attempt, failure=failure,   # the request log (--log-file)
+                             status=None if response is None else response.status_code,
+                             seconds=time.monotonic() - started, budget_wait=budget_wait if attempt == 1 else 0.0)
             if unbuildable:
                 raise BadInput(f"{call.service}: could not build the request ({failure}).")
 
