@@ -39,7 +39,7 @@ def id_forms(value: str) -> set[str]:
 def request_lines(path: Path) -> list[re.Match[str]]:
     lines = [line for line in path.read_text("utf-8").splitlines() if not line.startswith("#")]
     matches = [LINE.match(line) for line in lines]
-    assert all(matches), [line for line, m in zip(lines, matches) if not m]
+    assert all(matches), [line for line, m in zip(lines, matches, strict=True) if not m]
     return [m for m in matches if m]
 
 
