@@ -115,7 +115,10 @@ def test_parse_assignments():
     assert parse_assignments(["old_key"], "$unset") == {"old_key": "-"}
     assert parse_assignments(["-"], "$clearAll") == {}
     for bad, op in ((["noequals"], "$set"), (["=v"], "$set"), (["n=lots"], "$add"), (["k:={bad"], "$set"),
-                    (["a=1", "a=2"], "$set"), (["$x=1"], "$set"), ([], "$set"), (["k=v"], "$clearAll")):
+                    (["a=1", "a=2"], "$set"), (["$x=1"], "$set"), ([], "$set"), (["k=v"], "$clearAll"),
+                    # not JSON, and no vendor takes them: refused where they are staged
+                    (["k:=NaN"], "$set"), (["k:=-Infinity"], "$set"), (["k:=[1, NaN]"], "$set"),
+                    (["n=nan"], "$add"), (["n=inf"], "$add"), (["n:=Infinity"], "$add")):
         with pytest.raises(BadInput):
             parse_assignments(bad, op)
 

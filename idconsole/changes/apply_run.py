@@ -201,7 +201,7 @@ class _Run:
         if self.stopped:
             for result in self.results.values():
                 if result.status == NOT_SENT and result.error is None:
-                    result.error = f"not sent: {self.stop_message or self.stopped}"
+                    result.error = self.stop_message or self.stopped  # the status already says "not sent"
         if interrupted is None:
             await self.verify(pre_state)
         self.finish()
@@ -242,7 +242,7 @@ class _Run:
                                                "changes": ids})):
             if not request.idempotent:  # it was never sent: back to staged (best effort)
                 self.local(lambda: self.staged.mark(ids, status=STAGED, journal_id=self.jid,
-                                                    note="not sent: the journal could not be written"))
+                                                    note="the journal could not be written"))
             return False
         error: BaseException | None = None
         try:

@@ -217,6 +217,10 @@ def _identify_problems(change: Change) -> list[str]:
     return problems
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_assignments(assignments: Iterable[str], operation: str) -> dict[str, Any]:
     """Turn CLI/editor `KEY=VALUE` / `KEY:=JSON` strings into a properties dict for `operation`.
     Raises BadInput naming the bad assignment."""
@@ -253,7 +257,8 @@ def parse_assignment(item: str, operation: str) -> tuple[str, Any]:
     if idx > 0 and item[idx - 1] == ":":
         key, raw = item[: idx - 1], item[idx + 1 :]
         try:
-            value = json.loads(raw)
+            # NaN and Infinity are not JSON: Python's decoder accepts them, the vendors would not
+            value = json.loads(raw, parse_constant=_refuse_constant)
         except ValueError:
             raise BadInput(f"Bad KEY:=JSON {item[:80]!r}: {raw[:40]!r} is not valid JSON.") from None
         except RecursionError:  # the decoder recurses once per level

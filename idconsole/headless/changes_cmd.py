@@ -37,7 +37,7 @@ from idconsole.changes import (
     refusals,
     render_plan_lines,
     resolve_unknown,
-    undo,
+    undo_with_lookup,
 )
 from idconsole.changes.progress import Progress
 from idconsole.headless.open_workspace import run_async
@@ -266,6 +266,8 @@ async def _apply(ws: Workspace, ns: Any) -> int:
         if report.stopped:
             write(f"Stopped early ({report.stopped}): {visible(report.stop_message or '', limit=300).rstrip('.')}. "
                   "What was not sent is still staged.")
+        for line in report.notes:
+            note(visible(line, limit=300))
         write(f"Journal: idconsole journal show {report.journal_id}")
     return report.exit_code
 
@@ -348,7 +350,8 @@ def run_undo(ns: Any) -> int:
 async def _undo(ws: Workspace, ns: Any) -> int:
     _refuse_readonly(ws, "staging an undo")
     entry = ws.journal.require(ns.entry_id)
-    changes, notes = undo(entry)
+    # ordered against the mappings the server holds now (falls back to the journal alone, and says so)
+    changes, notes = await undo_with_lookup(ws, entry)
     staged = ws.staged.extend(changes) if changes else []
     for change in staged:
         write(f"Staged {ws.staged.position(change.id)}. {visible(change.description())}")
