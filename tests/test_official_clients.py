@@ -9,6 +9,7 @@ and through `idconsole profile`, so the three agree on one state.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import uuid
@@ -253,8 +254,8 @@ def test_amplitude_track_and_identify(sandbox_clean, batch):
     profile = amp_profile(sandbox_clean, user)
     assert profile["amp_props"] == expected
     # the same state the Identify API changes
-    r = sandbox_clean.http.post("/identify", data={"api_key": API_KEY, "identification":
-                                '{"user_id": "%s", "user_properties": {"$add": {"logins": 1}}}' % user})
+    identification = json.dumps({"user_id": user, "user_properties": {"$add": {"logins": 1}}})
+    r = sandbox_clean.http.post("/identify", data={"api_key": API_KEY, "identification": identification})
     assert r.text == "success" and amp_profile(sandbox_clean, user)["amp_props"]["logins"] == 8
     [played] = [e for e in sandbox_clean.state()["events"]["amplitude"] if e["user_id"] == user]
     assert played["event_type"] == "Song Played" and played["time"] == 1701367331231
@@ -264,6 +265,15 @@ def test_amplitude_track_and_identify(sandbox_clean, batch):
     assert device in sandbox_clean.user(user)["device_ids"]
     path = "/batch" if batch else "/2/httpapi"
     assert {e["status"] for e in sandbox_clean.requests() if e["path"] == path} == {200}
+
+
+def test_amplitude_identify_clear_all(sandbox_clean):
+    sandbox_clean.seed_users(users=[{"user_id": "sdk-clear@example.com", "user_properties": {"a": 1, "b": [2]}}])
+    with amplitude(sandbox_clean) as (client, callbacks):
+        client.identify(Identify().clear_all(), EventOptions(user_id="sdk-clear@example.com"))
+        client.flush()
+        assert callbacks.wait(1) == [("$identify", 200, OK)]
+    assert amp_profile(sandbox_clean, "sdk-clear@example.com")["amp_props"] == {}
 
 
 def test_amplitude_group_identify_set_group_and_revenue(sandbox_clean):

@@ -150,8 +150,9 @@ def throttle(window: RollingWindow | None, count: int = 1) -> dict[str, str] | N
     return None if wait is None else {"Retry-After": retry_after_header(wait)}
 
 
-#: deeper bodies are refused before they are stored: a value nested thousands deep parses into a
-#: RecursionError, and one just under the parser's limit would fail later when the state is exported (?)
+#: the sandbox's own limit (the vendors document none beyond Identify's 40): a body nested thousands deep
+#: parses into a RecursionError, and one just under the parser's limit would be stored and then break every
+#: later export of the state, so anything deeper than this is refused as not JSON (a 400 or `status: 0`)
 MAX_JSON_DEPTH = 100
 
 
