@@ -137,3 +137,16 @@ def test_group_profiles(sandbox_clean):
     assert r.json()["status"] == 0 and "$group_id" in r.json()["error"]
     assert engage_post(sandbox_clean, [group("$delete", "")], path="/groups").json()["status"] == 1
     assert sandbox_clean.state()["mixpanel"]["groups"] == []
+
+
+def test_group_profiles_and_group_properties_survive_the_world_round_trip():
+    # what the demo's world file keeps (state.world()) must load back whole
+    from idconsole.sandbox.state import SandboxState
+
+    state = SandboxState()
+    state.mixpanel.group("company", "Globex").update({"tier": "gold"})
+    state.amplitude.group("org", "Globex").update({"seats": 10})
+    again = SandboxState()
+    again.load(json.loads(json.dumps(state.world())))
+    assert again.mixpanel.groups == {("company", "Globex"): {"tier": "gold"}}
+    assert again.amplitude.group_properties == {"org": {"Globex": {"seats": 10}}}

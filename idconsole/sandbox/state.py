@@ -38,6 +38,8 @@ class SandboxState:
         for cluster in mp.get("clusters", ()):
             self.mixpanel.load_cluster(cluster)
         self.mixpanel.aliases.update(mp.get("aliases", {}))
+        self.amplitude.load_extras(amp)  # group properties ($groupidentify)
+        self.mixpanel.load_extras(mp)  # group profiles (/groups)
         self.events.load(data.get("events", {}), self.amplitude)
 
     def load_amplitude(self, users: Any, mappings: Any) -> None:
