@@ -4,6 +4,7 @@ idconsole processes (a CLI stage, a CLI apply, a later lookup, an open console) 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from pathlib import Path
@@ -12,12 +13,15 @@ import httpx
 import pytest
 from cli_helpers import json_out, run_cli
 from sandbox_helpers import API_KEY, SECRET_KEY
-from tui_support import tui_env  # noqa: F401 - fixture
+from textual.widgets import Input
+from tui_support import *  # noqa: F403 - the tui_env fixture
+from tui_support import TUI_SIZE, make_app, settle
 
 from idconsole.config import paths
 from idconsole.sandbox import SandboxConfig, create_app, demo
 from idconsole.sandbox.state import SandboxState
 from idconsole.sandbox.state_file import FORMAT, StateFile
+from idconsole.sandbox.world_sync import dumps
 from idconsole.workspace import DEMO_BASE_URL, SANDBOX_FILE, Workspace
 
 CHILD, TARGET = demo.CHAIN[2], "brand-new-target@example.com"  # chain-c maps into nothing in the story
@@ -164,7 +168,7 @@ async def test_an_acknowledged_write_is_on_disk_before_the_client_reads_the_answ
         reply = await http.post("/usermap", data={"api_key": API_KEY, "mapping": json.dumps(
             {"user_id": CHILD, "global_user_id": TARGET})})
         assert reply.status_code == 200
-        world, _, revision = StateFile(path).read()  # read before anything else runs
+        world, _, revision, _ = StateFile(path).read()  # read before anything else runs
         assert world is not None and world["amplitude"]["mappings"][CHILD] == TARGET and revision == 1
         # reads and refused writes save nothing
         mtime = path.stat().st_mtime_ns
@@ -205,8 +209,16 @@ async def test_a_world_survives_a_round_trip_through_its_file(tmp_path):
         event = {"event": "$merge", "properties": {"$distinct_ids": [demo.STORY_USER, demo.STORY_MP_PHONE_ANON],
                                                    "token": "sandbox-token"}}
         assert (await http.post("/track", data={"data": json.dumps(event)})).status_code == 200
+        # events arrive between two mappings: the saved copy of the events must follow
+        seeded = {"amplitude": [{"event_type": "late login", "time": 1_700_000_000_000, "user_id": "late-owner"}],
+                  "mixpanel": [{"event": "late view", "properties": {"distinct_id": "mp-late", "time": 1_700_000_000}}]}
+        assert (await http.post("/_sandbox/events", json=seeded)).json()["ok"] is True
+        assert (await _amap(http, "n-2", TARGET)).status_code == 200
+    live = first.state.sandbox.state
+    assert StateFile(path).read()[3] == dumps(live.world())  # what is on disk is the live world, exactly
     second = create_app(SandboxConfig(state_file=str(path)))
-    assert second.state.sandbox.state.world() == first.state.sandbox.state.world()
+    assert second.state.sandbox.state.world() == live.world()
+    assert {e["event_type"] for e in second.state.sandbox.state.world()["events"]["amplitude"]} >= {"late login"}
     assert second.state.sandbox.state.amplitude.by_device_id == first.state.sandbox.state.amplitude.by_device_id
 
 
@@ -250,11 +262,6 @@ def test_reset_outside_the_demo_and_read_only_are_refused(tmp_path):
 
 
 async def test_an_open_console_sees_what_a_cli_apply_did_and_what_a_reset_undid(tui_env):
-    import asyncio
-
-    from textual.widgets import Input
-    from tui_support import TUI_SIZE, make_app, settle
-
     async def lookup(pilot, app, query: str) -> str:
         box = app.screen.query_one("#lookup-input", Input)
         box.focus()

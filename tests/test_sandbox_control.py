@@ -20,7 +20,7 @@ def test_ready_line_gives_a_real_port(sandbox):
 
 def test_state_document_shape(sandbox_clean):
     state = sandbox_clean.state()
-    assert set(state) == {"amplitude", "mixpanel", "counters"}
+    assert set(state) == {"amplitude", "mixpanel", "events", "counters"}
     amp = state["amplitude"]
     assert 190 <= len(amp["users"]) <= 220
     assert amp["mappings"][demo.STORY_USER] == demo.STORY_PHONE_USER

@@ -40,15 +40,19 @@ class Sandbox:
         #: one-sentence notices about the world file (also given to `on_notice`)
         self.notices: list[str] = []
         self._on_notice = on_notice
-        self.reset()
         self.sync: WorldSync | None = None
-        if config.state_file:
+        if config.state_file:  # the world is the file's, or the initial data when there is none
+            self.state = SandboxState()
+            self._fresh_runtime()
             self.sync = WorldSync(self, Path(config.state_file), self._notice)
+        else:
+            self.reset()
 
-    @property
-    def initial(self) -> dict[str, Any]:
-        """The initial data (the demo's story); never modified — copy it before loading."""
-        return self._initial
+    def initial_state(self) -> SandboxState:
+        """A new state holding the initial data (the demo's story)."""
+        state = SandboxState()
+        state.load(copy.deepcopy(self._initial))
+        return state
 
     def _notice(self, sentence: str) -> None:
         self.notices.append(sentence)
@@ -56,8 +60,11 @@ class Sandbox:
             self._on_notice(sentence)
 
     def reset(self) -> None:
-        self.state = SandboxState()
-        self.state.load(copy.deepcopy(self._initial))
+        self.state = self.initial_state()
+        self._fresh_runtime()
+
+    def _fresh_runtime(self) -> None:
+        """Rate windows, faults, request log and concurrency caps: one process's, never kept in a file."""
         cfg = self.config
         self.limits: dict[str, RollingWindow] = {
             "usermap": RollingWindow(*cfg.usermap_rate),

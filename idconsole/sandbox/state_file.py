@@ -53,19 +53,20 @@ class StateFile:
         try:
             with self.path.open("rb") as fh:
                 start = fh.read(HEAD_BYTES)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:  # unreadable: a head of its own, so it is noticed and reported by read()
             return f"unreadable {exc.errno}".encode()
         cut = start.find(_WORLD_KEY)
         return start if cut < 0 else start[:cut]
 
-    def read(self) -> tuple[dict[str, Any] | None, bytes | None, int]:
-        """(world, head, revision); (None, None, 0) when there is no file. Raises WorldFileError."""
+    def read(self) -> tuple[dict[str, Any] | None, bytes | None, int, bytes | None]:
+        """(world, head, revision, the world's JSON as written — None if it cannot be cut out);
+        (None, None, 0, None) when there is no file. Raises WorldFileError."""
         try:
             raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None, None, 0
+        except (FileNotFoundError, NotADirectoryError):
+            return None, None, 0, None
         except OSError as exc:
             raise WorldFileError(f"it cannot be read: {exc.strerror or exc}") from exc
         try:
@@ -83,7 +84,9 @@ class StateFile:
         if not isinstance(world, dict) or not isinstance(revision, int) or isinstance(revision, bool):
             raise WorldFileError("its world or revision is missing")
         cut = raw.find(_WORLD_KEY, 0, HEAD_BYTES)
-        return world, (raw[:HEAD_BYTES] if cut < 0 else raw[:cut]), revision
+        if cut < 0 or not raw.endswith(b"}"):
+            return world, raw[:HEAD_BYTES], revision, None
+        return world, raw[:cut], revision, raw[cut + len(_WORLD_KEY):-1]
 
     def write(self, world_json: bytes, revision: int) -> bytes:
         """Save `world_json` (compact JSON of a world) as `revision`; returns the new head. OSError names
