@@ -45,6 +45,8 @@ _NAMED = {
     "escape", "enter", "tab", "space", "backspace", "delete", "insert", "home", "end", "pageup", "pagedown",
     "up", "down", "left", "right", "return", *(f"f{n}" for n in range(1, 25)),
 }
+#: keys Textual's own key table spells with a character after a modifier
+_WHOLE = {"ctrl+@"}
 # Textual names a printable character by its Unicode name in snake case, with a few common words
 _REPLACED = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at",
              "hyphen_minus": "minus", "plus_sign": "plus", "low_line": "underscore"}
@@ -91,7 +93,7 @@ def _one_key_problem(key: str) -> str | None:
         return "an empty key between commas"
     if any(c.isspace() or not c.isprintable() for c in key):
         return f"{key!r} holds a space or a control character (write space, tab, enter ...)"
-    if len(key) == 1:  # a typed character: Textual turns `?` into `question_mark` itself
+    if len(key) == 1 or key in _WHOLE:  # a typed character: Textual turns `?` into `question_mark` itself
         return None
     *modifiers, base = key.split("+")
     for modifier in modifiers:
