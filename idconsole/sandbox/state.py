@@ -57,11 +57,15 @@ class SandboxState:
                 raise ValueError(f"device {device_id!r} belongs to unknown amplitude id {amplitude_id!r}")
             self.amplitude.by_device_id[str(device_id)] = int(amplitude_id)
 
-    def world(self) -> dict[str, Any]:
-        """Everything but the counters (and the rate windows, faults and log kept outside the state)."""
+    def world(self, *, events: bool = True) -> dict[str, Any]:
+        """Everything but the counters (and the rate windows, faults and log kept outside the state).
+        `events=False` leaves the events out (world_sync.py caches their JSON: they only ever grow)."""
         amplitude = self.amplitude.export()
         amplitude["device_owners"] = dict(self.amplitude.by_device_id)
-        return {"amplitude": amplitude, "mixpanel": self.mixpanel.export(), "events": self.events.export()}
+        world = {"amplitude": amplitude, "mixpanel": self.mixpanel.export()}
+        if events:
+            world["events"] = self.events.export()
+        return world
 
     def export(self) -> dict[str, Any]:
         return {
