@@ -95,12 +95,21 @@ def connection_gates(
     return out
 
 
-def budget_statuses(budgets: Mapping[str, RollingBudget], hosts: Hosts) -> list[BudgetStatus]:
-    """What each budget has left now (the profile budget only where the Profile API exists)."""
+#: families shown only when asked for (`include_query=True`): the Query API budget belongs to the Mixpanel
+#: views; the status bar keeps its four entries
+QUERY_FAMILIES = ("mpquery",)
+
+
+def budget_statuses(budgets: Mapping[str, RollingBudget], hosts: Hosts, *,
+                    include_query: bool = False) -> list[BudgetStatus]:
+    """What each budget has left now (the profile budget only where the Profile API exists; the Mixpanel
+    Query API budget with `include_query`)."""
     return [BudgetStatus(b.family, b.limit, b.window_s, b.remaining()) for b in budgets.values()
-            if not (b.family == "profile" and hosts.profile is None)]
+            if not (b.family == "profile" and hosts.profile is None)
+            and (include_query or b.family not in QUERY_FAMILIES)]
 
 
-def statuses_for(connection: Connection, limits: Mapping[str, tuple[int, float]] | None = None) -> list[BudgetStatus]:
+def statuses_for(connection: Connection, limits: Mapping[str, tuple[int, float]] | None = None, *,
+                 include_query: bool = False) -> list[BudgetStatus]:
     hosts = resolve_hosts(connection.region, connection.base_url)
-    return budget_statuses(connection_budgets(connection, limits, hosts), hosts)
+    return budget_statuses(connection_budgets(connection, limits, hosts), hosts, include_query=include_query)

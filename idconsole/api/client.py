@@ -76,9 +76,10 @@ class ApiClient:
     def __repr__(self) -> str:
         return f"ApiClient(profile={self.connection.name!r}, region={self.connection.region!r})"
 
-    def budgets(self) -> list[BudgetStatus]:
-        """What each shared budget has left now, for the status bar (vendors of this profile only)."""
-        return budget_statuses(self._budgets, self.hosts)
+    def budgets(self, *, include_query: bool = False) -> list[BudgetStatus]:
+        """What each shared budget has left now, for the status bar (vendors of this profile only);
+        `include_query` adds the Mixpanel Query API's own budget (`mpquery`, 60/hour)."""
+        return budget_statuses(self._budgets, self.hosts, include_query=include_query)
 
     def budget(self, family: str) -> RollingBudget:
         """The shared budget of one family (KeyError if this profile has no such vendor)."""
