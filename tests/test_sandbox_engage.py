@@ -150,3 +150,13 @@ def test_group_profiles_and_group_properties_survive_the_world_round_trip():
     again.load(json.loads(json.dumps(state.world())))
     assert again.mixpanel.groups == {("company", "Globex"): {"tier": "gold"}}
     assert again.amplitude.group_properties == {"org": {"Globex": {"seats": 10}}}
+
+
+def test_a_profile_update_sent_by_get_is_kept_in_the_world_file(start_sandbox, tmp_path):
+    world = tmp_path / "sandbox.json"
+    first = start_sandbox("--state", str(world))
+    r = first.http.get("/engage", params={"data": json.dumps(update("by-get@example.com", "$set", {"a": 1})),
+                                          "verbose": "1"})  # fmt: skip
+    assert r.json() == {"status": 1, "error": None}
+    second = start_sandbox("--state", str(world))  # another process on the same world
+    assert profile(second, "by-get@example.com") == {"a": 1}

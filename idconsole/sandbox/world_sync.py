@@ -4,8 +4,8 @@
 - Every request first looks at the file's header (one short read); if another process saved since, the
   world is read again before the request is answered, so a console sees what a CLI apply did.
 - A request that may change the world (anything but GET/HEAD/OPTIONS and Mixpanel's read-only Query API,
-  plus GET /track) holds the world lock from that re-read until its world is saved, so the later of two
-  processes never erases the other's write. The world is saved when the response starts — before the
+  plus GET /track, /engage and /groups) holds the world lock from that re-read until its world is saved,
+  so the later of two processes never erases the other's write. The world is saved when the response starts — before the
   client can read an acknowledgement — and only when it changed (compared as compact JSON). So an
   acknowledged write is on disk; nothing is ever left to flush at exit.
 - A save that fails (read-only directory, full disk) puts the world back as it was on disk and answers
@@ -37,7 +37,7 @@ LOCK_TIMEOUT = 10.0
 def may_write(scope: dict[str, Any]) -> bool:
     method, path = scope["method"], scope["path"]
     if method in READ_METHODS:
-        return path == "/track"  # Mixpanel takes events by GET too
+        return path in ("/track", "/engage", "/groups")  # Mixpanel takes events and profile writes by GET too
     return not path.startswith(READ_ONLY_PREFIX)
 
 
