@@ -5,9 +5,9 @@
   world is read again before the request is answered, so a console sees what a CLI apply did.
 - A request that may change the world (anything but GET/HEAD/OPTIONS and Mixpanel's read-only Query API,
   plus GET /track, /engage and /groups) holds the world lock from that re-read until its world is saved,
-  so the later of two processes never erases the other's write. The world is saved when the response starts — before the
-  client can read an acknowledgement — and only when it changed (compared as compact JSON). So an
-  acknowledged write is on disk; nothing is ever left to flush at exit.
+  so the later of two processes never erases the other's write. The world is saved when the response
+  starts — before the client can read an acknowledgement — and only when it changed (compared as compact
+  JSON). So an acknowledged write is on disk; nothing is ever left to flush at exit.
 - A save that fails (read-only directory, full disk) puts the world back as it was on disk and answers
   507 with one sentence instead of the acknowledgement: no client believes in a write that is not kept.
 - A file this version cannot read (torn, not JSON, another format or version) is renamed to
