@@ -194,8 +194,7 @@ class Workspace:
                 lock.release()
         live = self._sandbox_app
         if live is not None and getattr(live.state.sandbox, "sync", None) is not None:
-            live.state.sandbox.reset()  # fresh rate windows and log too; its world is re-read from disk
-            live.state.sandbox.sync.refresh(force=True)
+            live.state.sandbox.sync.refresh(force=True)  # now, not at its next request
         return DemoReset(world_changed=had_world, journal_archive=archived, staged_cleared=cleared)
 
 

@@ -176,6 +176,10 @@ async def test_an_acknowledged_write_is_on_disk_before_the_client_reads_the_answ
         await http.post("/usermap", data={"api_key": "wrong", "mapping": "{}"})
         await http.post("/_sandbox/faults", json={"path": "/nothing", "status": 500})
         assert path.stat().st_mtime_ns == mtime and StateFile(path).read()[2] == 1
+        # the control route's reset is a write too: the story is saved
+        assert (await http.post("/_sandbox/reset")).status_code == 200
+        world, _, revision, _ = StateFile(path).read()
+        assert world is not None and CHILD not in world["amplitude"]["mappings"] and revision == 2
     # rate windows, faults, the request log and counters stay in the process
     saved = json.loads(path.read_bytes())
     assert set(saved["world"]) == set(SandboxState().world())
@@ -281,3 +285,42 @@ async def test_an_open_console_sees_what_a_cli_apply_did_and_what_a_reset_undid(
         done = await asyncio.to_thread(run_cli, "sandbox", "reset", "--demo")
         assert done.returncode == 0, done.stderr
         assert TARGET not in await lookup(pilot, app, CHILD)
+
+
+async def test_the_console_says_in_a_notification_that_a_bad_world_file_was_kept_aside(tui_env):
+    path = demo_dir() / SANDBOX_FILE
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"format":"idconsole-sandbox-world","version":1,"rev')
+    app = make_app(Workspace.demo())
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        box = app.screen.query_one("#lookup-input", Input)
+        box.value = demo.STORY_USER
+        box.focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        said = [n for n in app.notifications if n.title == "Demo world"]
+        assert len(said) == 1 and "kept aside" in said[0].message and said[0].markup is False
+        assert "maps into " + demo.STORY_PHONE_USER in str(app.screen.query_one("#lookup-status").render())
+    assert len(list(path.parent.glob(f"{SANDBOX_FILE}.bad-*"))) == 1
+
+
+def test_a_reset_waits_for_no_apply_and_is_refused_while_one_runs(tmp_path):
+    from idconsole.changes.apply_lock import ApplyLock
+    from idconsole.changes.apply_report import ApplyRefused
+
+    ws = Workspace.demo(state_dir=tmp_path / "demo")
+    ws.journal.path.parent.mkdir(parents=True, exist_ok=True)
+    ws.journal.path.write_text('{"type": "begin", "journal_id": "j"}\n', encoding="utf-8")
+    lock = ApplyLock(ws.state_dir)
+    assert lock.acquire()
+    try:
+        with pytest.raises(ApplyRefused, match="in flight"):
+            ws.reset_demo()
+    finally:
+        lock.release()
+    assert ws.journal.path.exists()  # nothing moved
+    done = ws.reset_demo()
+    assert done.journal_archive is not None and done.journal_archive.exists()
+    again = ws.reset_demo()  # twice in a second: a second archive never overwrites the first
+    assert again.journal_archive is None and again.world_changed is False
