@@ -32,9 +32,11 @@ Severities (`PlanWarning.severity`):
   `simplified_merge` (the Mixpanel project ignores identity events), `property_rate` (more than 1800
   property updates for one user: Amplitude may drop some), `unknown_id` (a map into an id Amplitude has
   not seen: a typo? with the closest recent lookup; `Plan.ids` says per id known / unknown / not
-  checked, see `known_ids`).
+  checked, see `known_ids`),
+  `shared_device` (the users' only device in common is one seen under many user ids: `plan_devices`).
 - `info` — shown, needs nothing: `no_op` (already mapped there / unmapping an unmapped user),
-  `previous_error` (the change was rejected last time, with the reason).
+  `previous_error` (the change was rejected last time, with the reason), `devices_not_checked` (the
+  shared-device check had no budget or facts for a map).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING
 from idconsole.changes.known_ids import check_known_ids
 from idconsole.changes.plan_checks import MIXPANEL_CLUSTER_CAP, PROPERTY_UPDATES_PER_HOUR, check_static
 from idconsole.changes.plan_context import PlanContext
+from idconsole.changes.plan_devices import check_shared_devices
 from idconsole.changes.plan_estimate import DEFAULT_USERMAP_RATE, estimate_usermap_seconds, usermap_budget
 from idconsole.changes.plan_graph import CHAIN_LOOKUP_ROUNDS, MappingGraph
 from idconsole.changes.plan_render import render_plan, render_plan_lines
@@ -100,6 +103,7 @@ async def build_plan(workspace: Workspace) -> Plan:
     known = await check_known_ids(workspace, ctx.valid_sendable, positions=ctx.positions)
     ctx.warnings.extend(PlanWarning(w.code, WARNING, w.message, w.change_ids) for w in known.warnings)
     check_static(workspace, ctx)
+    await check_shared_devices(workspace, ctx, known.to_json())  # maps of users who only share a shared device
     requests = plan_requests(workspace, ctx)
     budget = usermap_budget(workspace)
     eta = estimate_usermap_seconds([r.size for r in requests if r.kind == "usermap"], *budget)
