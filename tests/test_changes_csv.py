@@ -17,7 +17,7 @@ $add,user-0003,,credit,-1.5
 append,user-0003,,tags,"vip, gold"
 unset,user-0003,,old_key,
 clearAll,user-0004,,,
-mp-identify,anon-uuid-1,user@example.com
+mp-identify,$device:3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02,user@example.com
 mp_alias,alias-0001,distinct-01
 mp-merge,distinct-a,distinct-b
 """
@@ -34,7 +34,7 @@ def test_every_op():
     assert dict(changes[6].properties) == {"tags": "vip, gold"}
     assert changes[7].operation == "$unset" and dict(changes[7].properties) == {"old_key": "-"}
     assert changes[8].operation == "$clearAll"
-    assert changes[9].anon_id == "anon-uuid-1" and changes[9].identified_id == "user@example.com"
+    assert changes[9].anon_id == "$device:3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02" and changes[9].identified_id == "user@example.com"
     assert changes[11].distinct_ids == ("distinct-a", "distinct-b")
 
 

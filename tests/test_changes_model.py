@@ -19,7 +19,7 @@ def test_every_kind_round_trips_through_json_with_its_id():
         Change.identify("user-0003", "add", {"logins": 2}),
         Change.identify("user-0003", "$unset", {"old": "x"}),
         Change.identify("user-0003", "$clearAll"),
-        Change.mp_identify("anon-uuid-1", "user@example.com"),
+        Change.mp_identify("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "user@example.com"),
         Change.mp_alias("alias-0001", "distinct-01"),
         Change.mp_merge("distinct-a", "distinct-b"),
     ]
@@ -35,7 +35,7 @@ def test_vendor_irreversible_and_idempotent():
     assert Change.map("user-0001", "g-00001").vendor == "amplitude"
     assert Change.mp_merge("aaaaa", "bbbbb").vendor == "mixpanel"
     assert Change.mp_merge("aaaaa", "bbbbb").irreversible
-    assert not Change.mp_identify("aaaaa", "bbbbb").irreversible
+    assert not Change.mp_identify("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "bbbbb").irreversible
     assert Change.map("user-0001", "g-00001").idempotent
     assert Change.unmap("user-0001").idempotent
     assert Change.identify("user-0001", "$set", {"a": 1}).idempotent
@@ -44,7 +44,7 @@ def test_vendor_irreversible_and_idempotent():
     for op in ("$add", "$append", "$prepend", "$preInsert", "$postInsert", "$remove"):
         value = 1 if op == "$add" else "x"
         assert not Change.identify("user-0001", op, {"a": value}).idempotent, op
-    for change in (Change.mp_identify("aaaaa", "bbbbb"), Change.mp_alias("aaaaa", "bbbbb"),
+    for change in (Change.mp_identify("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "bbbbb"), Change.mp_alias("aaaaa", "bbbbb"),
                    Change.mp_merge("aaaaa", "bbbbb")):
         assert not change.idempotent
 

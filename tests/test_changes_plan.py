@@ -130,7 +130,7 @@ async def test_requests_are_split_like_the_client_and_eta_follows_the_rate(ws):
     ws.staged.extend(Change.map(f"user-{i:05d}", "global-0001") for i in range(5000))
     ws.staged.extend(Change.identify(f"user-{i:05d}", "$set", {"plan": "pro"}) for i in range(3))
     ws.staged.extend(Change.identify(f"user-{i:05d}", "$add", {"n": 1}) for i in range(12))
-    ws.staged.add(Change.mp_identify("anon-00001", "user-00001"))
+    ws.staged.add(Change.mp_identify("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "user-00001"))
     ws.staged.add(Change.mp_merge("distinct-a", "distinct-b"))
     plan = await build_plan(ws)
     usermap = [r for r in plan.requests if r.kind == "usermap"]

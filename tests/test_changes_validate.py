@@ -242,3 +242,13 @@ def test_cli_stage_json_gives_the_error_document_or_what_was_staged(sandbox_clea
     staged = json_out(result)
     assert staged["total"] == 1 and [(c["n"], c["user_id"], c["global_user_id"]) for c in staged["staged"]] == [
         (1, "63629@hmail.com", GOOD)]
+
+
+def test_a_mixpanel_anonymous_id_must_be_a_uuid_v4_device_id():
+    # Mixpanel's create-identity API refuses (status 0) any other $anon_id: refused where staged, and a
+    # staged file holding one plans as blocked
+    for good in ("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "$device:3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02".upper()):
+        assert Change.mp_identify(good, "user@example.com")
+    for bad in ("anon-0001", "3f6c2a9e-5b1d-1c7e-9a0f-2d8b6e1c4a02", "$device:anon", "3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02-x"):
+        with pytest.raises(BadInput, match="not a UUID v4"):
+            Change.mp_identify(bad, "user@example.com")

@@ -189,7 +189,7 @@ def test_progress_names_the_phase_and_the_batch() -> None:
     Change.identify("u1", "$add", {"logins": 2}),
     Change.identify("u1", "$append", {"tags": ["a", "b"]}),
     Change.identify("u1", "$unset", {"plan": "-"}),
-    Change.mp_identify("anon-1", "user-1"),
+    Change.mp_identify("3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a02", "user-1"),
     Change.mp_alias("alias-1", "user-1"),
     Change.mp_merge("a-1", "b-1"),
 ])

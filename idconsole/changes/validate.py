@@ -190,7 +190,21 @@ def change_problems(change: Change) -> list[str]:
         same = same_ids_problem(change)
         if same:
             problems.append(same)
+    if op == kinds.MP_IDENTIFY and not first and not is_uuid4_device_id(change.user_id):
+        problems.append(
+            f"the anonymous id {visible(change.user_id, limit=80)} is not a UUID v4 (optionally as "
+            "$device:<uuid>), which Mixpanel's create-identity API requires; it would be refused (status 0)"
+        )
     return problems
+
+
+#: Mixpanel documents `$anon_id` as a UUID v4 device id; the SDKs spell it `$device:<uuid>` too (?)
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def is_uuid4_device_id(value: str) -> bool:
+    bare = value[len("$device:"):] if value.startswith("$device:") else value
+    return _UUID4.fullmatch(bare) is not None
 
 
 def _identify_problems(change: Change) -> list[str]:
