@@ -318,8 +318,8 @@ def remember_theme(theme: str, path: Path | None = None) -> None:
 
 
 def set_top_level(text: str, key: str, value: str) -> str:
-    """`text` with the top-level `key = value` replaced, or added above the first table (and the
-    comments just above that table)."""
+    """`text` with the top-level `key = value` replaced, or added after the last top-level line (above
+    the first table and the comments that belong to it)."""
     lines = text.splitlines(keepends=True)
     first_table = next((i for i, line in enumerate(lines) if _HEADER.match(line)), len(lines))
     entry = f"{key} = {value}\n"
@@ -333,7 +333,14 @@ def set_top_level(text: str, key: str, value: str) -> str:
             lines[-1] += "\n"
         return "".join([*lines, entry])
     at = first_table
-    while at > 0 and lines[at - 1].lstrip().startswith("#"):
+    while at > 0 and lines[at - 1].lstrip().startswith("#"):   # the table's own comments stay with it
         at -= 1
-    lines.insert(at, entry + "\n")
+    while at > 0 and not lines[at - 1].strip():
+        at -= 1
+    if at == 0:
+        lines.insert(0, entry + "\n")
+    else:   # right after the last top-level line
+        if not lines[at - 1].endswith("\n"):
+            lines[at - 1] += "\n"
+        lines.insert(at, entry)
     return "".join(lines)

@@ -15,15 +15,19 @@ Contract for screens (reach the app as `self.app`, typed by `screens.base.Consol
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
+from idconsole.config.errors import IdConsoleError, local_io_error
+from idconsole.config.settings import Settings, load_settings, remember_theme
 from idconsole.tui.bindings import APP_BINDINGS
 from idconsole.tui.commands import IdConsoleCommands
 from idconsole.tui.errors import route_worker_error, show_error
@@ -73,6 +77,8 @@ class IdConsoleApp(App[int]):
         self._readonly = readonly
         #: a message to show once the first screen is up (e.g. why a profile could not be opened)
         self._notice = notice
+        #: config.toml (idconsole.config.settings), applied at mount; its theme follows the palette's choice
+        self.user_settings: Settings = load_settings()
         self._update_titles()
 
     # --- the contract -----------------------------------------------------------------------------
@@ -156,10 +162,32 @@ class IdConsoleApp(App[int]):
         self.sub_title = " · ".join(parts)
 
     def on_mount(self) -> None:
+        self._apply_settings()
         self._show_main_screen()
         if self._notice:
             self.notify(self._notice, title="Could not open the profile", severity="error", markup=False,
                         timeout=15)
+
+    def _apply_settings(self) -> None:
+        """config.toml's keymap and theme (a bad entry keeps its default and is said once); a theme
+        chosen later (the palette's Change theme) is written back to the file."""
+        self.set_keymap(self.user_settings.keymap)
+        self.theme = self.user_settings.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.user_settings.problems:
+            self.notify(self.user_settings.problem_text(), title="Settings", severity="warning", markup=False,
+                        timeout=20)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if theme.name == self.user_settings.theme:
+            return
+        try:
+            remember_theme(theme.name)
+        except (IdConsoleError, OSError) as exc:
+            error = local_io_error(exc) if isinstance(exc, OSError) else exc
+            self.notify(str(error), title="Theme not remembered", severity="warning", markup=False)
+            return
+        self.user_settings = replace(self.user_settings, theme=theme.name)
 
     async def on_unmount(self) -> None:
         if self.workspace is not None:
