@@ -120,6 +120,16 @@ class UnknownOutcome(IdConsoleError):
     kind = "unknown_outcome"
 
 
+#: words a 403 uses when the project lacks a paid feature rather than the key being wrong (?)
+_ENTITLEMENT_WORDS = ("portfolio", "add-on", "addon", "entitlement", "not enabled", "upgrade your plan")
+
+
+def names_entitlement(body: str) -> bool:
+    """Does a 403 body say the project lacks a feature (NoEntitlement) rather than the key being wrong?"""
+    text = body.lower()
+    return any(word in text for word in _ENTITLEMENT_WORDS)
+
+
 def shorten(text: str, limit: int = 300) -> str:
     """Server text in an error message: one line, bounded, so a huge body cannot flood a screen."""
     flat = " ".join(text.split())

@@ -39,6 +39,7 @@ from idconsole.api.errors import (
     Throttled,
     Unavailable,
     UnknownOutcome,
+    names_entitlement,
     shorten,
 )
 from idconsole.api.inflight import InFlightGate
@@ -292,7 +293,7 @@ class Transport:
 
     def _auth_error(self, call: Call, reply: Reply) -> IdConsoleError:
         reason = reply.snippet(200)
-        if call.entitlement and reply.status == 403 and _names_entitlement(reply.text):
+        if call.entitlement and reply.status == 403 and names_entitlement(reply.text):
             return NoEntitlement(
                 f"{call.service}: the credentials were accepted, but this project has no {call.entitlement} "
                 f"(HTTP 403): {reason}",
@@ -371,15 +372,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
         return None
     return max(0.0, seconds)
-
-
-#: words a 403 uses when the project lacks a paid feature rather than the key being wrong (?)
-_ENTITLEMENT_WORDS = ("portfolio", "add-on", "addon", "entitlement", "not enabled", "upgrade your plan")
-
-
-def _names_entitlement(body: str) -> bool:
-    text = body.lower()
-    return any(word in text for word in _ENTITLEMENT_WORDS)
 
 
 def _describe(exc: Exception) -> str:

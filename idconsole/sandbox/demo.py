@@ -26,6 +26,8 @@ import random
 import uuid
 from typing import Any
 
+from idconsole.sandbox import demo_events
+
 DEMO_SEED = 20240611
 
 STORY_USER = "hank@globex.net"
@@ -76,6 +78,9 @@ COUNTRIES = ("United States", "Germany", "Brazil", "Japan", "Nigeria", "India", 
 PLANS = ("free", "free", "free", "pro", "pro", "enterprise")
 SKUS = tuple(f"sku-{n:05d}" for n in range(10001, 10041))
 LAST_UPDATED = 1718064000  # 2024-06-11, fixed so the demo never changes
+#: the ids the story's events are about (demo_events.py)
+STORY = demo_events.Story(STORY_USER, STORY_PHONE_USER, STORY_WEB_DEVICE, STORY_PHONE_DEVICE, STORY_MP_WEB_ANON,
+                          STORY_MP_PHONE_ANON, BIG_PARENT_CHILDREN, HOSTILE_IDS, SKUS, DEMO_SEED)
 
 
 def _uuid(rng: random.Random, upper: bool = False) -> str:
@@ -227,8 +232,6 @@ def _mixpanel(rng: random.Random, filler: list[dict[str, Any]]) -> dict[str, Any
 
 
 def build() -> dict[str, Any]:
-    from idconsole.sandbox import demo_events  # it reads this module's ids
-
     rng = random.Random(DEMO_SEED)
     users = _notable(rng)
     filler, filler_mappings = _filler(rng, 200 - len(users))
@@ -246,5 +249,5 @@ def build() -> dict[str, Any]:
     return {
         "amplitude": {"users": users + filler, "mappings": mappings},
         "mixpanel": _mixpanel(rng, filler),
-        "events": demo_events.build(users + filler),
+        "events": demo_events.build(users + filler, STORY),
     }
