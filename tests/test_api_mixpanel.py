@@ -14,7 +14,6 @@ from idconsole.api.errors import AuthError, BadInput, NotFound, ServerRejected, 
 from idconsole.config.connection import MixpanelCredentials
 from idconsole.config.secret import Secret
 
-
 ANON = "3f6c2a9e-5b1d-4c7e-9a0f-2d8b6e1c4a01"  # the sandbox refuses an $anon_id that is not a UUID v4
 
 
