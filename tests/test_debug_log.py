@@ -82,6 +82,7 @@ def test_log_has_one_line_per_request_and_no_secret_id_or_body(leak_sandbox, tmp
         result = run_cli(*args, "--log-file", str(log), env=env)
         assert result.returncode == expected, (args, result.stdout, result.stderr)
 
+    assert log.stat().st_mode & 0o077 == 0   # owner-only
     lines = request_lines(log)
     assert len(lines) == len(api_log(leak_sandbox)) >= len(commands)
     statuses = {m.group(4) for m in lines}
