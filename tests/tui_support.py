@@ -157,10 +157,14 @@ def add_profile(
 
 
 async def settle(pilot: Any, app: Any) -> None:
-    """Wait until workers are done and the screen has processed what they posted."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until workers are done and the screen has processed what they posted — also the workers that
+    what they posted started (a refused submit goes back to a plan that builds itself again)."""
+    for _ in range(20):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            return
 
 
 @pytest.fixture

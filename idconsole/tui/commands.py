@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ EXTRA_COMMANDS: tuple[tuple[str, str, str], ...] = (
 _HIDDEN_ACTIONS = {"command_palette", "back", "help_quit"}
 
 
-def screen_commands(screen: Any) -> list[PaletteCommand]:
+def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
     """The palette's commands for `screen`: its active bindings grouped by action, then the extras."""
     app = screen.app
     grouped: dict[tuple[int, str], PaletteCommand] = {}

@@ -33,7 +33,8 @@ class ConsoleScreen(Screen[ResultType]):
         app = getters.app(IdConsoleApp)
 
     def on_screen_resume(self) -> None:
-        reload_if_changed_outside(self.app)
+        # after the frame: the first screen's first resume must not pay for reading staged.json (start-up)
+        self.call_after_refresh(reload_if_changed_outside, self.app)
 
 
 class ConsoleModal(ModalScreen[ResultType]):

@@ -14,7 +14,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
@@ -29,6 +28,7 @@ from idconsole.config.resolve import (
     secret_sources,
 )
 from idconsole.tui.errors import describe, route_worker_error
+from idconsole.tui.screens.base import ConsoleScreen
 from idconsole.tui.screens.profile_form import (
     ProfileDraft,
     ProfileFormScreen,
@@ -111,7 +111,7 @@ async def probe(connection: Any, *, transport: Any = None) -> str:
     return ", ".join(checked)
 
 
-class ConnectionsScreen(Screen):
+class ConnectionsScreen(ConsoleScreen[None]):
     TITLE = "Connections"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "app.open_demo", "Demo", id="connections.demo", tooltip="Open the embedded sandbox with demo data"),
@@ -197,7 +197,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
                 entries.append(Entry(ENV_PROFILE, "env", profile, where_secrets_live(profile)))
         entries.append(Entry(DEMO, "demo"))
         self._entries = {e.name: e for e in entries}
-        self.query_one("#welcome").display = not saved and getattr(self.app, "workspace", None) is None
+        self.query_one("#welcome").display = not saved and self.app.workspace is None
         table.clear()
         for entry in entries:
             table.add_row(
@@ -266,7 +266,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         entry = self.selected()
         if entry is None:
             return
-        app: Any = self.app
+        app = self.app
         if entry.kind == "demo":
             app.action_open_demo()
             return
@@ -302,7 +302,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         try:
             save_profile(draft.profile)
         except ConfigError as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.app.show_error(exc)
             return
         places = {secrets.store_secret(name, f, s) for f, s in draft.secrets.items()}
         # a vendor taken off the profile takes its secrets with it
@@ -320,7 +320,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         entry = self.selected()
         if entry is None or self._refuse(entry, "delete"):
             return
-        workspace = getattr(self.app, "workspace", None)
+        workspace = self.app.workspace
         if workspace is not None and workspace.connection.name == entry.name and not workspace.is_demo:
             self.notify(f"{entry.name!r} is open; switch to another profile first.", severity="warning",
                         markup=False)
@@ -334,7 +334,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
             try:
                 remove_profile(entry.name)
             except ConfigError as exc:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.app.show_error(exc)
                 return
             secrets.delete_secrets(entry.name)
             self._results.pop(entry.name, None)
@@ -366,7 +366,7 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
 
     @work(group="connection-test", exclusive=True, exit_on_error=False)
     async def _test(self, entry: Entry) -> None:
-        app: Any = self.app
+        app = self.app
         self._results[entry.name] = Content.styled(f"Testing {entry.name}…", "dim")
         self._show_details()
         transport = app.transport

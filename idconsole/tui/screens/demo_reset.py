@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.screen import Screen
+from idconsole.tui.screens.base import ConsoleScreen
 
 TITLE = "Reset the demo world?"
 MESSAGE = (
@@ -15,8 +15,8 @@ MESSAGE = (
 )
 
 
-def ask_reset_demo(screen: Screen) -> None:
-    app: Any = screen.app
+def ask_reset_demo(screen: ConsoleScreen[Any]) -> None:
+    app = screen.app
     if not app.check_writable("Resetting the demo world"):
         return
     from idconsole.tui.screens.confirm import AskDialog
@@ -28,11 +28,11 @@ def ask_reset_demo(screen: Screen) -> None:
     app.push_screen(AskDialog(TITLE, MESSAGE, "Reset"), confirmed)
 
 
-def reset_demo(screen: Screen) -> None:
+def reset_demo(screen: ConsoleScreen[Any]) -> None:
     """Reset the open demo workspace, or the demo's files when another connection is open."""
     from idconsole.workspace import Workspace
 
-    app: Any = screen.app
+    app = screen.app
     workspace = app.workspace
     if workspace is None or not workspace.is_demo:
         workspace = Workspace.demo()  # only the demo's files: nothing is built or sent

@@ -218,7 +218,8 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
 
         view = journal_entry_view(entry)
         try:
-            inverse, notes = changes.undo(entry)
+            # as `idconsole undo` does: ordered on the mappings the server holds now (only lookups are sent)
+            inverse, notes = await changes.undo_with_lookup(self.app.active_workspace, entry)
         except Exception as exc:
             show_error(self.app, exc, context="Undo")
             return

@@ -6,7 +6,7 @@ second; call `refresh_status()` after something changed to show it at once. Comp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import Static
@@ -14,12 +14,18 @@ from textual.widgets import Static
 from idconsole.api.errors import IdConsoleError
 from idconsole.tui.text import literal
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from idconsole.tui.app import IdConsoleApp
+    from idconsole.workspace import Workspace
+
 #: budget family -> the short label shown; families not listed are shown by their own name
 BUDGET_LABELS = {"usermap": "usermap", "usersearch": "search", "profile": "profile", "mixpanel": "mixpanel"}
 SEPARATOR = Content(" │ ")
 
 
-def staged_count(workspace: Any) -> int | None:
+def staged_count(workspace: Workspace) -> int | None:
     """How many changes are staged, or None when staged.json cannot be read (the staged screen says why)."""
     try:
         return len(workspace.staged)
@@ -27,7 +33,7 @@ def staged_count(workspace: Any) -> int | None:
         return None
 
 
-def budget_parts(workspace: Any) -> list[Content]:
+def budget_parts(workspace: Workspace) -> list[Content]:
     parts = []
     for budget in workspace.budgets():
         label = BUDGET_LABELS.get(budget.family, budget.family)
@@ -43,6 +49,9 @@ def budget_parts(workspace: Any) -> list[Content]:
 
 class StatusBar(Static):
     """`StatusBar()`; `refresh_status()` redraws it now."""
+
+    if TYPE_CHECKING:
+        app = getters.app(IdConsoleApp)
 
     DEFAULT_CSS = """
     StatusBar {
@@ -72,16 +81,15 @@ class StatusBar(Static):
         self.refresh_status()
 
     def status_content(self) -> Content:
-        app: Any = self.app
-        workspace = getattr(app, "workspace", None)
-        readonly = bool(getattr(app, "readonly", False))
+        workspace = self.app.workspace
+        readonly = self.app.readonly
         parts: list[Content] = []
         if workspace is None:
             parts.append(Content.styled("no connection", "bold"))
         else:
             connection = workspace.connection
             name = literal(connection.name, style="bold")
-            if getattr(workspace, "is_demo", False):
+            if workspace.is_demo:
                 name = Content.assemble(name, (" (sandbox)", "dim"))
             parts.append(name)
             parts.append(Content(connection.region.upper()))
