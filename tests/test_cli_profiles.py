@@ -6,6 +6,7 @@ from __future__ import annotations
 import keyring
 import pytest
 from cli_helpers import MemoryKeyring, amplitude_env, closed_port_url, run_cli, sandbox_env
+from sandbox_helpers import MP_API_SECRET
 
 from idconsole.cli import main
 from idconsole.config import paths, secrets
@@ -205,3 +206,23 @@ def test_re_add_drops_secrets_of_a_vendor_no_longer_used(memory_keyring, monkeyp
     assert main(["profiles", "add", "acme", "--vendor", "amplitude"]) == 0
     assert "Updated profile acme" in capsys.readouterr().out
     assert sorted(u for _, u in memory_keyring.items) == ["acme:amplitude_api_key", "acme:amplitude_secret_key"]
+
+
+def test_test_tells_a_missing_user_mapping_entitlement_from_bad_credentials(start_sandbox):
+    server = start_sandbox("--no-usermap-entitlement")
+    result = run_cli("profiles", "test", "env", env=amplitude_env(server))
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no user-mapping entitlement" in out and "credentials rejected" not in out
+    bad = run_cli("profiles", "test", "env", env=amplitude_env(server, IDCONSOLE_AMPLITUDE_SECRET_KEY="nope-nope"))
+    assert bad.returncode == 3 and "credentials rejected" in bad.stdout
+
+
+def test_test_says_an_api_secret_is_deprecated(sandbox_clean):
+    env = sandbox_env(sandbox_clean, IDCONSOLE_MIXPANEL_SA_USERNAME=None, IDCONSOLE_MIXPANEL_SA_SECRET=None,
+                      IDCONSOLE_MIXPANEL_API_SECRET=MP_API_SECRET)
+    result = run_cli("profiles", "test", "env", env=env)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mixpanel ok" in out and "2027-03-03" in out and "service account" in out
+    assert MP_API_SECRET not in result.stdout + result.stderr

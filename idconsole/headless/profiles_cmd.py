@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from idconsole.api.errors import AuthError, BadInput, IdConsoleError, Throttled, Unavailable
-from idconsole.api.probe import check_vendor
+from idconsole.api.probe import NO_ENTITLEMENT, check_vendor
 from idconsole.config import secrets
 from idconsole.config.errors import ConfigError
 from idconsole.config.profiles import (
@@ -222,13 +222,19 @@ async def _test_connection(connection: Any) -> int:
         write(f"Testing profile {connection.name} against {target}")
         for vendor in connection.vendors:
             result = await check_vendor(workspace.client, vendor)
-            if result.error is not None:
+            if result.outcome == NO_ENTITLEMENT:
+                # not a credentials problem: said apart from one, and counted as unusable (exit 2)
+                codes.append(EXIT_USAGE)
+                write(f"  {vendor:<10}{result.note}")
+            elif result.error is not None:
                 text, code = _describe(result.error)
                 codes.append(code)
                 write(f"  {vendor:<10}{text}")
             else:
                 # a Mixpanel token alone cannot authenticate a read: said, not counted as a failure
                 write(f"  {vendor:<10}{result.note or 'ok'}")
+            if result.deprecation:
+                write(f"  {'':<10}note: {result.deprecation}")
     finally:
         await workspace.aclose()
     # the most telling failure wins: credentials > unreachable > usage > other
