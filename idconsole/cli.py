@@ -20,6 +20,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_NOT_FOUND = 
 # subcommand -> "module:function"; each function takes the parsed namespace and returns an exit code
 HANDLERS = {
     "lookup": "idconsole.headless.lookup:run",
+    "activity": "idconsole.headless.activity:run",
+    "report": "idconsole.headless.report:run",
     "profile": "idconsole.headless.profile:run",
     "stage": "idconsole.headless.changes_cmd:run_stage",
     "plan": "idconsole.headless.changes_cmd:run_plan",
@@ -56,11 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"idconsole {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("lookup", help="Amplitude mappings of one or more ids")
+    p = sub.add_parser("lookup", help="Amplitude mappings of one or more ids (or Mixpanel clusters)")
     _common(p)
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--by", choices=("user", "device", "amplitude", "search"), default=None,
                    help="force one method (default: mappings first, User search only when they say nothing)")
+    p.add_argument("--vendor", choices=("amplitude", "mixpanel"), default=None,
+                   help="mixpanel: canonical id, properties and the distinct ids observed in the cluster's events")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("profile", help="a user's profile (Amplitude or Mixpanel)")
@@ -69,6 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="store_true", help="ID is a device id")
     p.add_argument("--recs", metavar="REC_ID,...", help="recommendation ids to include")
     p.add_argument("--vendor", choices=("amplitude", "mixpanel"), default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("activity", help="a user's events (with --all-ids: every id of its tree, merged)")
+    _common(p)
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--all-ids", action="store_true", help="every id of the identity tree (costs one request per id)")
+    p.add_argument("--limit", type=int, metavar="N", default=None,
+                   help="at most N events (default 1000); with it, ids the budget has no room for are skipped")
+    p.add_argument("--vendor", choices=("amplitude", "mixpanel"), default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("report", help="a redacted investigation summary (Markdown) to paste into a ticket")
+    _common(p)
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--journal", metavar="ID", default=None, help="include this journal entry instead of the plan")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("stage", help="stage a change (nothing is sent)")
@@ -120,17 +139,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--yes", action="store_true", help="confirm: I have read the plan")
     p.add_argument("--allow-irreversible", action="store_true", help="also confirm irreversible changes")
+    p.add_argument("--ticket", metavar="REF", help="a ticket reference the journal records with this apply")
+    p.add_argument("--note", metavar="TEXT", help="why: a note the journal records with this apply")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("journal", help="what was sent")
     _common(p)
     p.add_argument("action", nargs="?", choices=("show",), help="show one entry")
     p.add_argument("entry_id", nargs="?", metavar="ID")
+    p.add_argument("--user", metavar="ID", help="only the entries whose changes touch this id")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("undo", help="stage the inverse of a journal entry")
     _common(p)
     p.add_argument("entry_id", metavar="ID")
+    p.add_argument("--changes", metavar="N,...", help="only these changes, numbered as `journal show ID` lists them")
 
     p = sub.add_parser("profiles", help="connection profiles")
     _common(p)

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from idconsole.api.errors import BadInput
 from idconsole.api.models import UserMappings
+from idconsole.headless.lookup_mixpanel import lookup_mixpanel
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import mappings_lines, note, print_json, visible, write
+from idconsole.headless.vendor_choice import MIXPANEL, pick_vendor
 from idconsole.identity.lookup import Lookup, look_up
 from idconsole.identity.resolve import (
     AMBIGUOUS,
@@ -47,7 +49,14 @@ LABEL_WIDTH = 15  # as mappings_lines pads "  mapped from:"
 
 def run(ns: Any) -> int:
     _check_ids(ns.ids, ns.by)
-    return run_async(lookup, ns)
+    return run_async(_lookup_vendor, ns)
+
+
+async def _lookup_vendor(ws: Workspace, ns: Any) -> int:
+    """`--vendor mixpanel` (or a default that says so): the Mixpanel face, headless/lookup_mixpanel.py."""
+    if pick_vendor(ws, getattr(ns, "vendor", None)) == MIXPANEL:
+        return await lookup_mixpanel(ws, ns)
+    return await lookup(ws, ns)
 
 
 def _check_ids(ids: list[str], by: str | None) -> None:
