@@ -100,20 +100,23 @@ def load_settings(path: Path | None = None) -> Settings:
     except FileNotFoundError:
         return Settings(path)
     except OSError as exc:
-        return Settings(path, exists=True, unusable=True, problems=(
-            SettingProblem(path, None, f"could not be read ({(exc.strerror or type(exc).__name__).lower()})"),))
+        return _unusable(path, None, f"could not be read ({(exc.strerror or type(exc).__name__).lower()})")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return Settings(path, exists=True, unusable=True, problems=(SettingProblem(path, line, "not UTF-8 text"),))
+        return _unusable(path, raw[: exc.start].count(b"\n") + 1, "not UTF-8 text")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return Settings(path, exists=True, unusable=True, problems=(_toml_problem(path, text, exc),))
+        problem = _toml_problem(path, text, exc)
+        return _unusable(path, problem.line, problem.message)
     except RecursionError:
-        return Settings(path, exists=True, unusable=True, problems=(SettingProblem(path, None, "values nested too deeply"),))
+        return _unusable(path, None, "values nested too deeply")
     return _Reader(path, text).read(doc)
+
+
+def _unusable(path: Path, line: int | None, message: str) -> Settings:
+    return Settings(path, exists=True, unusable=True, problems=(SettingProblem(path, line, message),))
 
 
 def _toml_problem(path: Path, text: str, exc: Exception) -> SettingProblem:
@@ -169,14 +172,16 @@ class _Reader:
         if name is None:
             return None
         if not name.strip() or len(name) > MAX_OPERATOR or any(not c.isprintable() for c in name):
-            self.problem(("operator",), f"operator must be a name of 1 to {MAX_OPERATOR} printable characters")
+            self.problem(("operator",), f"operator must be a name of 1 to {MAX_OPERATOR} printable "
+                                        "characters")
             return None
         return name.strip()
 
     def _default_vendor(self, value: Any) -> str | None:
         vendor = self._text("default_vendor", value)
         if vendor is not None and vendor not in VENDORS:
-            self.problem(("default_vendor",), f"default_vendor must be one of {', '.join(VENDORS)}, not {vendor!r}")
+            self.problem(("default_vendor",),
+                         f"default_vendor must be one of {', '.join(VENDORS)}, not {vendor!r}")
             return None
         return vendor
 
@@ -206,7 +211,7 @@ class _Reader:
             if isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys):
                 keys = ",".join(keys)
             if not isinstance(keys, str):
-                self.problem(where, f"the keys of {binding_id!r} must be a string like \"f5\" or \"ctrl+s,f5\"")
+                self.problem(where, f'the keys of {binding_id!r} must be a string like "f5" or "ctrl+s,f5"')
                 continue
             problem = key_problem(keys)
             if problem:
