@@ -8,21 +8,24 @@ Nothing is sent from here: the change only joins the staged set, which is review
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from idconsole.tui.screens.base import ConsoleModal
 from idconsole.tui.staging import forms
 from idconsole.tui.staging import operations as ops
 from idconsole.tui.staging.describe import value_text
 from idconsole.tui.text import literal, visible
 
+if TYPE_CHECKING:
+    from idconsole.changes import Change
 
-class StageChangeDialog(ModalScreen[Any]):
+
+class StageChangeDialog(ConsoleModal["Change | None"]):
     """Stage one change. Enter in the last field (or the Stage button) stages; Esc cancels."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -49,7 +52,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
         values: Mapping[str, str] | None = None,
         lock_kind: bool = False,
         title: str | None = None,
-        change: Any = None,
+        change: Change | None = None,
     ) -> None:
         super().__init__()
         self._extra: dict[str, Any] = {}
@@ -237,7 +240,7 @@ Nothing is sent: the change joins the staged set, and you review the plan before
         self.dismiss(None)
 
 
-class ImportCsvDialog(ModalScreen[str | None]):
+class ImportCsvDialog(ConsoleModal[str | None]):
     """Ask for the path of a CSV to stage (columns op,user_id,global_user_id[,key,value])."""
 
     CSS_PATH = "../styles/changes.tcss"
