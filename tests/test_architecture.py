@@ -20,7 +20,7 @@ FORBIDDEN = ("textual", "idconsole.tui")
 
 def _service_files() -> list[Path]:
     # untrusted.py (visible()) is shared by both faces and sits in no layer: it must stay Textual-free too
-    files = [PACKAGE / "workspace.py", PACKAGE / "untrusted.py"]
+    files = [PACKAGE / "workspace.py", PACKAGE / "untrusted.py", PACKAGE / "errors.py"]
     for name in SERVICES:
         files += sorted((PACKAGE / name).rglob("*.py"))
     return files

@@ -1,5 +1,5 @@
-"""One error base: `IdConsoleError` is defined in config (the lowest layer) and re-exported by api;
-config errors are IdConsoleErrors with the BadInput contract (exit code 2, kind "bad_input")."""
+"""One error hierarchy, defined once in `idconsole.errors` (its docstring draws the tree) and re-exported
+by config and api; config errors are IdConsoleErrors with the BadInput contract (exit 2, "bad_input")."""
 
 from __future__ import annotations
 
@@ -21,6 +21,24 @@ from idconsole.config.errors import (
 )
 from idconsole.config.profiles import Profile
 from idconsole.config.resolve import resolve_connection
+
+
+def test_the_hierarchy_is_defined_once_and_drawn_in_its_docstring():
+    import inspect
+
+    from idconsole import errors
+
+    defined = [obj for _, obj in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(obj, errors.IdConsoleError) and obj.__module__ == "idconsole.errors"]
+    assert len(defined) >= 17
+    tree = errors.__doc__ or ""
+    for cls in defined:
+        assert cls.__name__ in tree, f"{cls.__name__} is missing from the tree in idconsole/errors.py"
+    for module in (api, __import__("idconsole.config.errors", fromlist=["x"])):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj):  # a re-export, never a second definition
+                assert obj.__module__ == "idconsole.errors", name
 
 
 def test_one_base_shared_by_api_and_config():

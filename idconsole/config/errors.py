@@ -1,79 +1,17 @@
-"""The base of every error idconsole raises on purpose, and the errors of the config layer.
-
-`config` is the lowest layer (import-linter: "Layers point down"), so the base `IdConsoleError` lives
-here and `idconsole.api.errors` re-exports it (`from idconsole.api.errors import IdConsoleError` keeps
-working). A `ConfigError` is an `IdConsoleError` with the same contract as `BadInput` (exit code 2,
-kind "bad_input", a message plus a hint), so every place that reports an `IdConsoleError` reports it
-too. Messages never hold a secret.
-"""
+"""The words for local file failures (`local_io_error`); the config errors themselves are defined once
+in `idconsole.errors` (the whole hierarchy, drawn in its docstring) and re-exported here."""
 
 from __future__ import annotations
 
 import errno
 
-
-class IdConsoleError(Exception):
-    """Base of every error idconsole raises on purpose."""
-
-    exit_code = 1
-    #: a short, stable name for JSON output and the journal
-    kind = "error"
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
-
-
-class ConfigError(IdConsoleError):
-    """A profile, the profiles file or a secret is missing or wrong. Exit code 2 on the CLI."""
-
-    exit_code = 2
-    kind = "bad_input"
-
-
-class ProfileNotFound(ConfigError):
-    """No saved profile has this name."""
-
-    def __init__(self, name: str, known: list[str]) -> None:
-        names = ", ".join(known) if known else "none saved yet"
-        super().__init__(
-            f"No profile named {name!r} (saved profiles: {names}).",
-            hint=f"Add it with `idconsole profiles add {name}`, or list them with `idconsole profiles list`.",
-        )
-        self.name = name
-
-
-class MissingSecret(ConfigError):
-    """Required secrets could not be found. `fields` lets a UI ask for exactly these."""
-
-    def __init__(self, message: str, *, fields: tuple[str, ...], hint: str = "") -> None:
-        super().__init__(message, hint=hint)
-        self.fields = fields
-
-
-
-class LocalStorageError(ConfigError):
-    """A local file could not be written (read-only directory, full disk, permissions, file size limit).
-    Exit code 2 like every local problem; kind "local_io". Built from an OSError by `local_io_error`."""
-
-    kind = "local_io"
-
-    def __init__(self, place: str, reason: str, remedy: str, *, verb: str = "write", errno_code: int | None = None) -> None:
-        super().__init__(f"Could not {verb} {place} ({reason})", hint=f"{remedy}, then run the command again.")
-        self.place, self.reason, self.remedy, self.errno = place, reason, remedy, errno_code
-
-    def sentence(self, consequence: str = "") -> str:
-        """One sentence: what happened, what it means (`consequence`, e.g. "nothing more was sent"), what to do."""
-        middle = f"; {consequence}" if consequence else ""
-        return f"{self.message}{middle} — {self.hint}"
-
-    def __str__(self) -> str:
-        return self.sentence()
-
+from idconsole.errors import (  # re-exported: defined once, in idconsole.errors
+    ConfigError,
+    IdConsoleError,
+    LocalStorageError,
+    MissingSecret,
+    ProfileNotFound,
+)
 
 # errno -> (what happened, what to do): the words every face uses for a local file operation that failed
 _FULL = "free some space"
@@ -113,3 +51,13 @@ def _elsewhere(place: str) -> str:
         if place.startswith(str(root)):
             return f", or point {variable} at a writable directory"
     return ""
+
+
+__all__ = [  # the classes are re-exported
+    "ConfigError",
+    "IdConsoleError",
+    "LocalStorageError",
+    "MissingSecret",
+    "ProfileNotFound",
+    "local_io_error",
+]
