@@ -10,13 +10,16 @@ turns those answers into tree nodes:
 - cycle markers instead of nodes for ids already shown above on the same branch, so expanding never
   recurses forever.
 
+Cost: a big `mapped_from` (100,000 ids) is walked once per answer (`distinct_sources`, remembered for
+the answer); drawing, counting and paging after that cost one page, never the whole list.
+
 Nothing here renders text: ids stay raw strings; the widgets make them literal and visible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from idconsole.api.models import MappedUser, UserMappings
 
@@ -36,6 +39,8 @@ CHAIN = "chain"  # a step of the chain upward from the root (root maps into it, 
 FROM = "from"    # mapped into its parent
 
 Fetch = Callable[[Sequence[str]], Awaitable[Mapping[str, UserMappings]]]
+#: told the chain known so far (its end still being fetched) and every mapping learned, before each hop
+OnHop = Callable[["Chain", Mapping[str, UserMappings]], None]
 
 # ---------------------------------------------------------------------------------------------------
 # Chains
@@ -51,6 +56,8 @@ class Chain:
     cycle_to: str | None = None
     #: stopped after MAX_CHAIN_HOPS with more to follow
     truncated: bool = False
+    #: a partial chain shown early: what its end maps into is still being fetched
+    following: bool = False
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -69,7 +76,7 @@ class Chain:
         text = " → ".join(shorten(i) for i in self.ids)
         if self.cycle_to is not None:
             text += f" → {shorten(self.cycle_to)} ↻"
-        elif self.truncated:
+        elif self.truncated or self.following:
             text += " → …"
         return text
 
@@ -99,15 +106,19 @@ async def follow_chain(
     *,
     known: Mapping[str, UserMappings] | None = None,
     max_hops: int = MAX_CHAIN_HOPS,
+    on_hop: OnHop | None = None,
 ) -> tuple[Chain, dict[str, UserMappings]]:
     """Follow the chain upward, fetching one hop at a time what `known` lacks. Returns the chain and
-    every mapping learned (including `known`). Never loops: a cycle or `max_hops` ends it."""
+    every mapping learned (including `known`). Never loops: a cycle or `max_hops` ends it. `on_hop`
+    is told the partial chain (`following`) before each fetch, so a face can draw it meanwhile."""
     learned: dict[str, UserMappings] = dict(known or {})
     for _ in range(max_hops + 2):
         chain = chain_from(start, learned, max_hops=max_hops)
         missing = chain.end
         if chain.cycle_to is not None or chain.truncated or missing in learned:
             return chain, learned
+        if on_hop is not None:
+            on_hop(replace(chain, following=True), learned)
         answer = await fetch([missing])
         learned.update(answer)
         learned.setdefault(missing, UserMappings(missing))
@@ -217,6 +228,33 @@ def _dedupe(entries: Iterable[MappedUser]) -> list[MappedUser]:
     return out
 
 
+#: answers at least this long are remembered by `distinct_sources` (shorter ones cost less than a lookup)
+_REMEMBER_FROM = PAGE_SIZE
+#: how many big answers are remembered (the one on screen and the one before it)
+_REMEMBER = 2
+_remembered: list[tuple[Sequence[MappedUser], Sequence[MappedUser]]] = []
+
+
+def distinct_sources(entries: Sequence[MappedUser]) -> Sequence[MappedUser]:
+    """`entries` without repeated user ids (the first kept), `entries` itself when none repeats. A big
+    answer is walked once: the tree, the status line and the side panel all count and page the same
+    `mapped_from`, so the result is remembered for that very tuple (by identity, not by value)."""
+    for seen, distinct in _remembered:
+        if seen is entries:
+            return distinct
+    ids = {entry.user_id for entry in entries}
+    result: Sequence[MappedUser] = entries if len(ids) == len(entries) else tuple(_dedupe(entries))
+    if len(entries) >= _REMEMBER_FROM:
+        _remembered.insert(0, (entries, result))
+        del _remembered[_REMEMBER:]
+    return result
+
+
+def distinct_count(mappings: UserMappings) -> int:
+    """How many different ids are mapped into the user (one walk per answer, see `distinct_sources`)."""
+    return len(distinct_sources(mappings.mapped_from))
+
+
 def root_nodes(
     user_id: str,
     mappings: UserMappings,
@@ -265,7 +303,7 @@ def root_nodes(
             )
         children.append(group)
 
-    sources = _dedupe(mappings.mapped_from)
+    sources = distinct_sources(mappings.mapped_from)
     if sources:
         group = IdNode(GROUP, user_id, title="mapped from", count=len(sources))
         group.children = user_nodes(sources, parent_path=tuple(i for i in shown if i != user_id),
@@ -297,7 +335,7 @@ def expand_nodes(node: IdNode, mappings: UserMappings, *, page_size: int = PAGE_
                 children.append(
                     IdNode(NOTE, title=f"now maps into {target.user_id} (changed since the parent was loaded)")
                 )
-    sources = [s for s in _dedupe(mappings.mapped_from) if s.user_id != node.via]
+    sources = [s for s in distinct_sources(mappings.mapped_from) if s.user_id != node.via]
     children.extend(user_nodes(sources, parent_path=path, parent_id=node.user_id, page_size=page_size))
     if not children:
         children.append(IdNode(NOTE, title="nothing else is mapped into it"))
@@ -305,9 +343,18 @@ def expand_nodes(node: IdNode, mappings: UserMappings, *, page_size: int = PAGE_
 
 
 def _amplitude_id_of(user_id: str, mappings: UserMappings, learned: Mapping[str, UserMappings]) -> int | None:
-    """Amplitude ids come from the other side of an edge: look for `user_id` in what maps into or from it."""
+    """Amplitude ids come from the other side of an edge: look for `user_id` in what maps into or from it.
+    The short lists first (every `mapped_to`, then the answer of what it maps into); a long `mapped_from`
+    is read only as a last resort, and never the user's own (it does not list the user itself)."""
     for entry in learned.values():
-        for other in (*entry.mapped_to, *entry.mapped_from):
+        for other in entry.mapped_to:
+            if other.user_id == user_id and other.amplitude_id is not None:
+                return other.amplitude_id
+    own = learned.get(user_id, mappings)
+    first = [t.user_id for t in (*own.mapped_to, *mappings.mapped_to) if t.user_id in learned]
+    rest = [k for k in learned if k != user_id and k not in first]
+    for key in dict.fromkeys((*first, *rest)):
+        for other in learned[key].mapped_from:
             if other.user_id == user_id and other.amplitude_id is not None:
                 return other.amplitude_id
     return None

@@ -15,11 +15,16 @@ The rule, one place for both faces (the Lookup screen and `idconsole lookup`):
 
 `by` forces one method: "user" asks User Mapping only (an id without mappings is taken as the user id it
 is; nothing is spent on search), "device", "amplitude" and "search" ask User search only.
+
+What it costs is the caller's choice, not the rule's: `search_ahead` is a User search of the same id
+already sent together with the mapping lookup (`identity.lookup` does that for a single id while the
+search budget is comfortable: one round trip instead of two whenever the id has no mappings, which is
+most ids). It is used exactly where step 2 would have asked, so the answer is the same either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Awaitable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -104,9 +109,11 @@ async def resolve(
     *,
     by: str | None = None,
     learned: MutableMapping[str, UserMappings] | None = None,
+    search_ahead: Awaitable[SearchResult] | None = None,
 ) -> Resolution:
     """Resolve `query` (see the module docstring). `learned` is a cache of get-mappings answers the
-    caller may share between lookups; every answer asked here is added to it."""
+    caller may share between lookups; every answer asked here is added to it. `search_ahead`: the
+    answer of a User search of `query` already under way, awaited only if step 2 needs it."""
     check_query(query)
     if by is not None and by not in METHODS:
         raise BadInput(f"Unknown lookup method {by!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
@@ -115,7 +122,7 @@ async def resolve(
         mappings = await mappings_of(amplitude, query, learned)
         if by == BY_USER or mappings.mapped_to or mappings.mapped_from:
             return Resolution(query, RESOLVED, user_id=query, by=BY_USER, mappings=mappings)
-    result = await amplitude.search(query)
+    result = await (search_ahead if search_ahead is not None else amplitude.search(query))
     return await _from_search(amplitude, query, result, learned)
 
 

@@ -24,7 +24,7 @@ from textual.worker import Worker
 
 from idconsole.api.models import SearchMatch, SearchResult
 from idconsole.identity import graph as g
-from idconsole.identity.lookup import Lookup, look_up
+from idconsole.identity.lookup import Lookup, look_up, search_ahead_allowed
 from idconsole.identity.resolve import AMBIGUOUS, ANONYMOUS, BY_USER, UNKNOWN, Resolution
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
@@ -111,11 +111,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         yield Header()
         with Vertical(id="lookup-top"):
             with Horizontal(id="lookup-bar"):
-                yield Input(
-                    placeholder="user id, device id, Amplitude id or email – Enter looks it up",
-                    id="lookup-input",
-                    select_on_focus=False,
-                )
+                yield Input(placeholder="user id, device id, Amplitude id or email – Enter looks it up",
+                            id="lookup-input", select_on_focus=False)
                 yield Static("", id="search-budget", markup=False)
             yield Static(Content("Type an id and press Enter.").stylize("dim"), id="lookup-status",
                          markup=False)
@@ -177,9 +174,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
             show(exc, context=context)
         else:
             self.notify(visible(str(exc), limit=600), title=context, severity="error", markup=False)
-        self.set_status(
-            Content.assemble((f"{context}: ", "bold"), literal(str(exc), limit=400)), error=True
-        )
+        self.set_status(Content.assemble((f"{context}: ", "bold"), literal(str(exc), limit=400)), error=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # every expected failure is caught in the workers; this catches the unexpected ones
@@ -215,13 +210,17 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
 
     @work(group="lookup", exclusive=True, exit_on_error=False)
     async def run_lookup(self, query: str, *, search: bool = True, note: Content | None = None) -> None:
-        """`search=False` (a match chosen from a list, a redraw): the id is a user id, no search is spent."""
+        """`search=False` (a match chosen from a list, a redraw): the id is a user id, no search is spent.
+        The tree is drawn after the first round trip and again after every hop of the chain."""
         tree = self.identity_tree
         amplitude = self.workspace.client.amplitude
+        by = None if search else BY_USER
         self.set_status(Content.assemble(("Looking up ", "dim"), literal(query, limit=80), ("…", "dim")))
         tree.loading = True
         try:
-            found = await look_up(amplitude, query, by=None if search else BY_USER)
+            found = await look_up(amplitude, query, by=by,
+                                  search_ahead=search_ahead_allowed(by, search_budget(self.workspace)),
+                                  progress=lambda partial: self._show_found(partial, query, note))
         except Exception as exc:
             tree.show_message("Lookup failed – see the message above. Fix it and press Enter again.")
             self.query_one(NodeDetails).show(None)
@@ -237,18 +236,26 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         if found.user_id is None or found.mappings is None or found.chain is None:
             self._show_unresolved(resolution)
             return
-        user_id, mappings, chain = found.user_id, found.mappings, found.chain
-        if resolution.search is not None and user_id != query:
-            note = words.search_note(query, resolution)
+        self._show_found(found, query, note)
+
+    def _show_found(self, found: Lookup, query: str, note: Content | None) -> None:
+        """Draw a lookup's tree, side panel and status line: a partial one (`complete` False: the chain is
+        still being followed) as soon as it is known, then the whole answer."""
+        user_id, mappings, chain, tree = found.user_id, found.mappings, found.chain, self.identity_tree
+        if user_id is None or mappings is None or chain is None:
+            return
+        if found.resolution.search is not None and user_id != query:
+            note = words.search_note(query, found.resolution)
         root, children = g.root_nodes(user_id, mappings, chain, found.learned, amplitude_id=found.amplitude_id)
+        tree.loading = False
         tree.show_lookup(root, children)
-        self.resolved_user = user_id
-        self._drawn_at_journal = self._journal_size()
-        self._remember(query)
-        summary = words.summary(user_id, mappings, chain)
-        self.set_status(Content.assemble(note, "  ", summary) if note is not None and note.plain else summary)
+        self.set_status(words.lookup_status(note, user_id, mappings, chain, complete=found.complete))
         self.query_one(NodeDetails).show(root)
-        tree.focus()
+        if found.complete:
+            self.resolved_user = user_id
+            self._drawn_at_journal = self._journal_size()
+            self.call_after_refresh(self._remember, query)  # a file write: after the answer is drawn
+            tree.focus()
 
     def _show_unresolved(self, resolution: Resolution) -> None:
         """No single user: say why (unknown, anonymous) or list the matches to choose from."""
@@ -315,9 +322,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
     def selected_id(self) -> str | None:
         node = self.identity_tree.cursor_node
         data = node.data if node is not None else None
-        if data is None or data.kind not in (g.USER, g.CYCLE):
-            return None
-        return data.user_id
+        return data.user_id if data is not None and data.kind in (g.USER, g.CYCLE) else None
 
     # --- actions -----------------------------------------------------------------------------------
 
@@ -348,29 +353,24 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
     def action_open_mixpanel(self) -> None:
         self._open_selected("mixpanel")
 
-    def action_stage_map(self) -> None:
+    def _selected_or_warn(self) -> str | None:
         user_id = self.selected_id()
         if user_id is None:
             self.notify("Select a user in the tree first.", title="No user selected", severity="warning",
                         markup=False)
-            return
-        staging_actions.stage_map(self.app, user_id)
+        return user_id
+
+    def action_stage_map(self) -> None:
+        if (user_id := self._selected_or_warn()) is not None:
+            staging_actions.stage_map(self.app, user_id)
 
     def action_stage_unmap(self) -> None:
-        user_id = self.selected_id()
-        if user_id is None:
-            self.notify("Select a user in the tree first.", title="No user selected", severity="warning",
-                        markup=False)
-            return
-        staging_actions.stage_unmap(self.app, user_id)
+        if (user_id := self._selected_or_warn()) is not None:
+            staging_actions.stage_unmap(self.app, user_id)
 
     def _open_selected(self, vendor: str) -> None:
-        user_id = self.selected_id()
-        if user_id is None:
-            self.notify("Select a user in the tree first.", title="No user selected", severity="warning",
-                        markup=False)
-            return
-        self._open(user_id, vendor)
+        if (user_id := self._selected_or_warn()) is not None:
+            self._open(user_id, vendor)
 
     def _open(self, user_id: str, vendor: str) -> None:
         from idconsole.tui.screens.profile import ProfileScreen

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from idconsole.api.models import UserMappings
-from idconsole.identity.graph import Chain
+from idconsole.identity.graph import Chain, distinct_count
 from idconsole.identity.resolve import SEARCH_KIND_WORDS, Resolution
 from idconsole.tui.text import literal, visible
 
@@ -37,10 +37,21 @@ def summary(user_id: str, mappings: UserMappings, chain: Chain) -> Content:
         into = Content.assemble("maps into ", literal(chain.steps[0].user_id, limit=50))
     else:
         into = Content("maps into nothing")
-    count = len({m.user_id for m in mappings.mapped_from})
+    count = distinct_count(mappings)  # walked once per answer, however big
     return Content.assemble(
         (short, "bold"), " – ", into, f" · {count} id{'s' if count != 1 else ''} mapped into it"
     )
+
+
+def lookup_status(note: Content | None, user_id: str, mappings: UserMappings, chain: Chain, *,
+                  complete: bool = True) -> Content:
+    """The status line after a lookup: a note (resolved by search, refreshed), the summary, and while
+    the answer is partial (drawn after the first round trip) what is still coming."""
+    line = summary(user_id, mappings, chain)
+    if not complete:
+        line = Content.assemble(line, ("  · following the chain…" if chain.following else "  · still loading…",
+                                       "dim italic"))
+    return Content.assemble(note, "  ", line) if note is not None and note.plain else line
 
 
 def search_note(query: str, resolution: Resolution) -> Content:

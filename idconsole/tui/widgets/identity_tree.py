@@ -67,7 +67,7 @@ def node_label(node: g.IdNode) -> Text:
             short = " → ".join(visible(i, limit=limit) for i in hops)
             if chain.cycle_to is not None:
                 short += " ↻"
-            elif chain.truncated:
+            elif chain.truncated or chain.following:
                 short += " → …"
             parts = [("maps into: → ", "bold"), short]
             if node.chain.cycle_to is not None:

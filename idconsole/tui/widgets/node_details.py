@@ -69,7 +69,7 @@ def describe(node: g.IdNode | None) -> Content:
         if node.mappings is None:
             lines.append(_field("Mapped from", "not loaded", "dim"))
         else:
-            count = len({m.user_id for m in node.mappings.mapped_from})
+            count = g.distinct_count(node.mappings)  # walked once per answer, however big
             lines.append(_field("Mapped from", f"{count} user{'s' if count != 1 else ''}"))
         chain = node.chain
         if chain is not None and (chain.steps or chain.cycle_to is not None):
