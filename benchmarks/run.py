@@ -34,6 +34,7 @@ BENCHMARKS = {
     "apply": "benchmarks.bench_apply",
     "bigtree": "benchmarks.bench_bigtree",
     "overhead": "benchmarks.bench_overhead",
+    "timeline": "benchmarks.bench_timeline",
 }
 
 

@@ -12,12 +12,14 @@ the identity changed. Textual-free; the console's timeline screen and `idconsole
   phone's first event after the login: "before: no user id"); on a shared device (seen under more than a
   few user ids, `identity.devices`) the marker says so, since there it is no news.
   `journal_mapping` — a map or unmap of an id of the tree that the journal recorded (`mapping_records`).
-  Markers are computed from the events *fetched*: with a truncated stream, "first" means first fetched.
+  Both are `identity.markers`'. They are computed from the events *fetched*: with a truncated stream,
+  "first" means first fetched.
 - a header per stream (`IdHeader`): first/last seen, events, sessions, devices (Amplitude's `userData`,
   counted from the events where it says nothing).
 - `view(event_types=...)` filters by event type (markers stay: they explain what is around them);
   `page(n)` pages on demand. The merge is lazy (`heapq.merge` of the already sorted streams), so the first
-  page costs one O(n) pass (dedup, markers, counts) plus O(page · log streams), never a sort of everything.
+  page costs one O(n) pass (dedup, markers, counts) plus O(page · log streams), never a sort of everything
+  (benchmarks/bench_timeline.py measures it).
 
 Events are personal data: a Timeline lives in memory only, and its JSON has no property values.
 """
@@ -29,27 +31,32 @@ import heapq
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from idconsole.api.activity_models import ActivityEvent, UserActivity
-from idconsole.changes.journal_entry import ACKED, JournalEntry
-from idconsole.changes.kinds import MAP, UNMAP
-from idconsole.identity.devices import DeviceTally, DeviceView, device_views, tally_devices
+from idconsole.identity.devices import DeviceView, device_views, tally_devices
+from idconsole.identity.markers import (
+    DEVICE_NEW_USER,
+    JOURNAL_MAPPING,
+    MappingRecord,
+    Marker,
+    device_markers,
+    journal_markers,
+    mapping_records,
+)
 
 PAGE_SIZE = 100
-#: row kinds
-EVENT, DEVICE_NEW_USER, JOURNAL_MAPPING = "event", "device_new_user", "journal_mapping"
+#: row kinds: an event, or a marker's kind (DEVICE_NEW_USER, JOURNAL_MAPPING: identity.markers)
+EVENT = "event"
 _OLDEST = float("-inf")
+__all__ = ["DEVICE_NEW_USER", "EVENT", "JOURNAL_MAPPING", "PAGE_SIZE", "IdHeader", "MappingRecord", "Marker", "Page",
+           "Row", "Timeline", "TimelineView", "build_timeline", "event_key", "header_of", "mapping_records"]
 
 
 def _ts(when: dt.datetime | None) -> float:
     return when.timestamp() if when is not None else _OLDEST
-
-
-def _iso(when: dt.datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None
 
 
 def event_key(event: ActivityEvent) -> str:
@@ -57,108 +64,6 @@ def event_key(event: ActivityEvent) -> str:
     if event.uuid:
         return event.uuid
     return f"{event.amplitude_id}|{event.time_text}|{event.event_type}|{event.insert_id}|{event.device_id}"
-
-
-# --- markers ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MappingRecord:
-    """A map or unmap the journal recorded for an id of the tree."""
-
-    time: dt.datetime | None
-    journal_id: str
-    op: str
-    user_id: str
-    global_user_id: str | None
-    status: str
-
-
-def mapping_records(entries: Iterable[JournalEntry], ids: Collection[str]) -> list[MappingRecord]:
-    """Every journal map/unmap whose user or target is one of `ids`, with its status in that apply."""
-    wanted = set(ids)
-    out = []
-    for entry in entries:
-        when = _parse_time(entry.at)
-        for change in entry.changes:
-            if change.op not in (MAP, UNMAP):
-                continue
-            if change.user_id not in wanted and (change.target_id or "") not in wanted:
-                continue
-            out.append(MappingRecord(when, entry.journal_id, change.op, change.user_id, change.target_id,
-                                     entry.change_status(change.id)))
-    return out
-
-
-def _parse_time(text: str) -> dt.datetime | None:
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return None
-    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
-
-
-@dataclass(frozen=True)
-class Marker:
-    """Where the identity changed. `describe()` gives our words; ids inside are raw (the face makes them
-    literal)."""
-
-    kind: str
-    time: dt.datetime | None
-    user_id: str | None
-    device_id: str | None = None
-    #: DEVICE_NEW_USER: the user ids the device had before (None: events without a user id)
-    previous_user_ids: tuple[str | None, ...] = ()
-    #: DEVICE_NEW_USER: the device is shared (seen under more than a few user ids)
-    shared: bool = False
-    #: JOURNAL_MAPPING
-    journal_id: str | None = None
-    op: str | None = None
-    global_user_id: str | None = None
-    status: str | None = None
-
-    def describe(self, show: Any = str) -> str:
-        if self.kind == DEVICE_NEW_USER:
-            before = ", ".join("no user id" if p is None else show(p) for p in self.previous_user_ids)
-            text = f"device {show(self.device_id)}: first event under {show(self.user_id)} (before: {before})"
-            return text + ("; a shared device, seen under many user ids" if self.shared else "")
-        outcome = "" if self.status == ACKED else f" ({(self.status or 'unknown').replace('_', ' ')})"
-        if self.op == UNMAP:
-            return f"journal {show(self.journal_id)}: unmapped {show(self.user_id)}{outcome}"
-        return (f"journal {show(self.journal_id)}: mapped {show(self.user_id)} → "
-                f"{show(self.global_user_id)}{outcome}")
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind, "time": _iso(self.time), "user_id": self.user_id,
-                                "text": self.describe()}
-        if self.kind == DEVICE_NEW_USER:
-            data.update(device_id=self.device_id, previous_user_ids=list(self.previous_user_ids), shared=self.shared)
-        else:
-            data.update(journal_id=self.journal_id, op=self.op, global_user_id=self.global_user_id,
-                        status=self.status)
-        return data
-
-
-def device_markers(tallies: Mapping[str, DeviceTally], shared: Collection[str] = ()) -> list[Marker]:
-    """A marker at each device's first event under each user id after its first (oldest first)."""
-    markers = []
-    for device, tally in tallies.items():
-        if len(tally.users) < 2:
-            continue
-        order = sorted(tally.users.items(), key=lambda item: _ts(item[1]))
-        for n, (user, when) in enumerate(order):
-            if n == 0 or user is None:
-                continue
-            markers.append(Marker(DEVICE_NEW_USER, when, user, device, tuple(u for u, _ in order[:n]),
-                                  shared=device in shared))
-    markers.sort(key=lambda m: _ts(m.time))
-    return markers
-
-
-def journal_markers(records: Iterable[MappingRecord]) -> list[Marker]:
-    return sorted((Marker(JOURNAL_MAPPING, r.time, r.user_id, journal_id=r.journal_id, op=r.op,
-                          global_user_id=r.global_user_id, status=r.status) for r in records),
-                  key=lambda m: _ts(m.time))
 
 
 # --- headers ------------------------------------------------------------------------------------------
@@ -209,7 +114,7 @@ def header_of(activity: UserActivity) -> IdHeader:
 # --- rows, views, pages -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One line of the timeline: an event (tagged) or a marker."""
 
@@ -248,12 +153,17 @@ class Page:
     size: int = PAGE_SIZE
 
 
-def _keyed(label: str, events: Sequence[ActivityEvent],
-           wanted: frozenset[str] | None) -> Iterator[tuple[tuple[float, int], Row]]:
-    # a function, not a generator expression in the loop: `label` must be bound per stream
-    for e in events:
+# Merge items are plain tuples compared without a key function (the cheapest heap merge): newest first,
+# at equal times a marker before the events it explains, then the streams in the order given, then each
+# stream's own order. The row is built only for what is emitted.
+_Item = tuple[float, int, int, int, Any]
+
+
+def _keyed(number: int, events: Sequence[ActivityEvent], wanted: frozenset[str] | None) -> Iterator[_Item]:
+    # a function, not a generator expression in the loop: `number` must be bound per stream
+    for position, e in enumerate(events):
         if wanted is None or e.event_type in wanted:
-            yield (_ts(e.time), 0), Row(e.time, event=e, stream=label)
+            yield (e.time.timestamp() if e.time is not None else _OLDEST), 0, -number, -position, e
 
 
 class TimelineView:
@@ -268,18 +178,21 @@ class TimelineView:
         self._emitted: set[str] = set()
 
     def _merge(self) -> Iterator[Row]:
-        sources: list[Iterator[tuple[tuple[float, int], Row]]] = []
+        streams = self.timeline.sorted_streams
+        sources: list[Iterator[_Item]] = [_keyed(n, events, self.event_types) for n, (_, events) in enumerate(streams)]
         if self.markers:
-            sources.append(((_ts(m.time), 1), Row(m.time, marker=m)) for m in reversed(self.timeline.markers))
-        for label, events in self.timeline.sorted_streams:
-            sources.append(_keyed(label, events, self.event_types))
-        for _key, row in heapq.merge(*sources, key=lambda pair: pair[0], reverse=True):
-            if row.event is not None:
-                key = event_key(row.event)
-                if key in self._emitted:
-                    continue
-                self._emitted.add(key)
-            yield row
+            markers = self.timeline.markers
+            sources.append((_ts(m.time), 1, 0, -n, Row(m.time, marker=m)) for n, m in reversed(list(enumerate(markers))))
+        emitted = self._emitted
+        for _time, kind, number, _pos, item in heapq.merge(*sources, reverse=True):
+            if kind == 1:
+                yield item
+                continue
+            key = item.uuid or event_key(item)
+            if key in emitted:
+                continue
+            emitted.add(key)
+            yield Row(item.time, event=item, stream=streams[-number][0])
 
     def _fill(self, count: int | None) -> None:
         if self._source is None:
