@@ -13,6 +13,8 @@ The public API (the TUI and the CLI are thin faces over it):
     entry = workspace.journal.entries()[0]          # newest first; workspace.journal.get(journal_id)
     changes, notes = undo(entry)                    # stage them to send them
     changes, notes = await undo_with_lookup(workspace, entry)  # the same, ordered on the mappings read now
+    undo(entry, only=[c.id for c in select_changes(entry, "1,3")])  # a chosen subset, by number
+    entries_touching(workspace.journal.entries(), "hank@globex.net")  # what did we do to hank?
 """
 
 from idconsole.changes.apply_guard import refusals
@@ -21,6 +23,8 @@ from idconsole.changes.apply_report import ApplyRefused, ApplyReport, ChangeResu
 from idconsole.changes.apply_run import apply
 from idconsole.changes.csv_import import CsvImportError, import_csv, parse_csv_text
 from idconsole.changes.journal import Journal, JournalEntry, JournalRequest
+from idconsole.changes.journal_meta import ApplyMeta, check_note, check_ticket, current_operator
+from idconsole.changes.journal_query import entries_touching, entry_touches, select_changes
 from idconsole.changes.model import (
     AMPLITUDE,
     IDENTIFY,
@@ -58,10 +62,11 @@ from idconsole.changes.validate import junk_id_reasons, parse_assignments
 __all__ = [
     "AMPLITUDE", "BLOCKING", "IDENTIFY", "INFO", "KINDS", "MAP", "MIXPANEL", "MP_ALIAS", "MP_IDENTIFY",
     "MP_MERGE", "NON_IDEMPOTENT_OPERATIONS", "OPERATIONS", "UNMAP", "WARNING",
-    "ApplyRefused", "ApplyReport", "Change", "ChangeResult", "CsvImportError", "Effect", "Journal",
+    "ApplyMeta", "ApplyRefused", "ApplyReport", "Change", "ChangeResult", "CsvImportError", "Effect", "Journal",
     "JournalEntry", "JournalRequest", "Plan", "PlanWarning", "PlannedChange", "PlannedRequest",
     "ProfileMismatch", "Progress", "ProgressCallback", "StagedChangedElsewhere", "StagedEntry", "StagedSet",
-    "apply", "apply_in_flight", "build_plan", "drop_change", "import_csv", "junk_id_reasons", "normalize_operation",
-    "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "render_plan_lines", "resolve_unknown", "undo",
+    "apply", "apply_in_flight", "build_plan", "check_note", "check_ticket", "current_operator", "drop_change",
+    "entries_touching", "entry_touches", "import_csv", "junk_id_reasons", "normalize_operation",
+    "parse_assignments", "parse_csv_text", "reconcile", "refusals", "render_plan", "render_plan_lines", "resolve_unknown", "select_changes", "undo",
     "undo_with_lookup",
 ]  # fmt: skip

@@ -35,6 +35,7 @@ from idconsole.changes.apply_lock import ApplyLock
 from idconsole.changes.apply_report import HELD, LOCAL_IO, ApplyRefused, ApplyReport, ChangeResult
 from idconsole.changes.apply_send import classify, send_request
 from idconsole.changes.journal import ACKED, NOT_APPLIED, NOT_SENT, REJECTED, UNKNOWN, new_journal_id
+from idconsole.changes.journal_meta import ApplyMeta, apply_meta
 from idconsole.changes.plan_estimate import estimate_usermap_seconds
 from idconsole.changes.plan_types import Plan, PlannedRequest
 from idconsole.changes.prestate import read_pre_state
@@ -57,10 +58,17 @@ async def apply(
     allow_irreversible: bool,
     progress: Callable[[Progress], None] | None = None,
     cancel: asyncio.Event | None = None,
+    operator: str | None = None,
+    ticket: str | None = None,
+    note: str | None = None,
 ) -> ApplyReport:
     """Send the plan's requests (see the module docstring). Raises ApplyRefused before sending
     anything; AuthError/Unavailable if the pre-state cannot be read (nothing sent either). Once sending
-    starts, failures are reported in the ApplyReport (with `stopped`), never raised."""
+    starts, failures are reported in the ApplyReport (with `stopped`), never raised.
+
+    `operator` (default: the settings' operator, else the OS user), `ticket` and `note` are recorded in
+    the begin record; a ticket or note `journal_meta` refuses raises BadInput before anything is sent."""
+    meta = apply_meta(operator, ticket, note)
     lock = ApplyLock(workspace.state_dir)
     if not lock.acquire():
         raise ApplyRefused(["another apply of this profile is in flight"],
@@ -72,7 +80,7 @@ async def apply(
                            allow_irreversible=allow_irreversible)
         if reasons:
             raise ApplyRefused(reasons, hint="Nothing was sent.")
-        run = _Run(workspace, plan, progress, cancel)
+        run = _Run(workspace, plan, progress, cancel, meta)
         return await run.go(acknowledge_warnings, allow_irreversible)
     finally:
         lock.release()
@@ -80,8 +88,9 @@ async def apply(
 
 class _Run:
     def __init__(self, ws: Workspace, plan: Plan, progress: Callable[[Progress], None] | None,
-                 cancel: asyncio.Event | None) -> None:
+                 cancel: asyncio.Event | None, meta: ApplyMeta) -> None:
         self.ws = ws
+        self.meta = meta
         self.plan = plan
         self.progress_cb = progress
         self.cancel = cancel
@@ -163,6 +172,7 @@ class _Run:
             "profile": conn.name,
             "region": conn.region,
             "host": getattr(getattr(self.ws.client, "hosts", None), "usermap", "") or "",
+            **self.meta.to_json(),
             "changes": [c.to_json() for c in self.plan.to_send],
             "requests": [
                 {"index": r.index, "kind": r.kind, "method": r.method, "endpoint": r.endpoint, "size": r.size,

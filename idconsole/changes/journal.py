@@ -8,7 +8,8 @@ and error messages (which the client builds without secrets; known secret values
 Every apply writes, under one `journal_id` (`20250101-120000-ab12`, sortable, UTC):
 
 ```
-{"type": "begin",  "journal_id", "at", "profile", "region", "host", "changes": [Change.to_json()...],
+{"type": "begin",  "journal_id", "at", "profile", "region", "host", "operator", "ticket"|null, "note"|null,
+                   "changes": [Change.to_json()...],
                    "requests": [{"index", "kind", "method", "endpoint", "size", "changes": [ids]}],
                    "pre_state": {"mappings": {user: global|null}, "mappings_read": bool,
                                  "properties": {user: {key: value}}, "properties_unreadable": {user: reason}},
@@ -26,6 +27,9 @@ Every apply writes, under one `journal_id` (`20250101-120000-ab12`, sortable, UT
 
 `intent`, `ack` and `fail` name their changes themselves, so an acknowledgement is recognised even
 when the `begin` record next to it was damaged.
+
+`operator`, `ticket` and `note` (`journal_meta`) say who applied the set and why; lines written before
+they existed have none (read as None, shown as "—").
 
 An `intent` with neither `ack` nor `fail` after it means the process died while that request was in
 flight: its changes' outcome is unknown (`JournalEntry.change_status` says `unknown`).

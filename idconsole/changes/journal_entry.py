@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from idconsole.api.errors import BadInput
+from idconsole.changes.journal_meta import MISSING
 from idconsole.changes.model import Change
 
 # change statuses in an entry
@@ -75,6 +76,10 @@ class JournalEntry:
     resolutions: dict[str, str] = field(default_factory=dict)
     #: torn journal tails repaired by this apply: {"bytes", "saved_as", "at"}
     repairs: list[dict[str, Any]] = field(default_factory=list)
+    #: who applied it, under which ticket, and why (None in journal lines older than these fields)
+    operator: str | None = None
+    ticket: str | None = None
+    note: str | None = None
 
     # --- per change ------------------------------------------------------------------------------
 
@@ -147,7 +152,8 @@ class JournalEntry:
         if self.stopped:
             state += f" (stopped: {self.stopped})"
         return f"{self.journal_id}  {self.at}  {self.profile}/{self.region}  {len(self.changes)} change(s): " \
-               f"{', '.join(parts) or 'nothing sent'}{state}"
+               f"{', '.join(parts) or 'nothing sent'}{state}  by {self.operator or MISSING}  " \
+               f"ticket {self.ticket or MISSING}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,6 +163,9 @@ class JournalEntry:
             "profile": self.profile,
             "region": self.region,
             "host": self.host,
+            "operator": self.operator,
+            "ticket": self.ticket,
+            "note": self.note,
             "finished": self.finished,
             "stopped": self.stopped,
             "changes": [
@@ -203,6 +212,7 @@ class JournalEntry:
             ]
             self.pre_state = record.get("pre_state") or {}
             self.confirmed = record.get("confirmed") or {}
+            self.operator, self.ticket, self.note = (_text_or_none(record.get(k)) for k in ("operator", "ticket", "note"))
             return
         request = self._request(record.get("request"))
         if request is None and kind in ("intent", "ack", "fail"):
@@ -249,3 +259,8 @@ class JournalEntry:
             if request.index == index:
                 return request
         return None
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A recorded operator/ticket/note; anything but non-empty text (an older line, a hand edit) is None."""
+    return value if isinstance(value, str) and value else None

@@ -22,11 +22,15 @@ rejected or never sent did nothing; one whose outcome is unknown is noted, not g
   operations fall back to `$remove` of what was added (noted as approximate) and the rest are noted
   as impossible.
 - `mp_identify`, `mp_alias`: Mixpanel has no way to undo them (noted). `mp_merge`: cannot be undone.
+- A chosen subset (`only`, `undo ID --changes N,...`): only those changes are undone, ordered by the same
+  rule on the entry's after-state (the changes not chosen stay in effect, so their mappings count).
+  A user's mapping goes back to what it was before its first chosen change; a later change of that
+  user's mapping or of a restored property that was not chosen is taken back too, and a note says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from idconsole.changes import model
@@ -39,41 +43,62 @@ _ABSENT = object()
 
 
 def undo(
-    entry: JournalEntry, *, current: Mapping[str, str | None] | None = None
+    entry: JournalEntry,
+    *,
+    current: Mapping[str, str | None] | None = None,
+    only: Collection[str] | None = None,
 ) -> tuple[list[Change], list[str]]:
     """The changes that would put things back as they were before `entry`, and notes about what
     cannot be (or only approximately). Stage them to send them; this sends nothing.
 
     `current`: mappings read from the server just now (id -> global id or None), if the caller read
     any. They refine the order (fewer ids whose mapping is unknown) and reveal users changed since;
-    without them the entry's recorded after-state is assumed to still hold."""
+    without them the entry's recorded after-state is assumed to still hold.
+
+    `only`: undo just these of the entry's changes (their ids; `journal_query.select_changes` picks them
+    by number). The others stay in effect: the order is worked out on the entry's after-state of all
+    of them, and a note says when undoing a chosen change also takes back one that was not chosen."""
     changes: list[Change] = []
     notes: list[str] = []
     pre = entry.pre_state or {}
     mappings_before: dict[str, Any] = pre.get("mappings") or {}
     props_before: dict[str, dict[str, Any]] = pre.get("properties") or {}
     unreadable: dict[str, str] = pre.get("properties_unreadable") or {}
+    chosen_ids = None if only is None else set(only)
+    partial = chosen_ids is not None and not {c.id for c in entry.changes} <= chosen_ids
 
-    acked: list[Change] = []
+    applied: list[Change] = []  # every change of the entry that took effect
+    acked: list[Change] = []  # ...of those, the ones to undo
     for change in entry.changes:
         status = entry.change_status(change.id)
+        wanted = chosen_ids is None or change.id in chosen_ids
         if status == ACKED or entry.resolutions.get(change.id) == "applied":
-            acked.append(change)
+            applied.append(change)
+            if wanted:
+                acked.append(change)
+        elif not wanted:
+            continue
         elif status in (UNKNOWN, IN_FLIGHT):
             notes.append(f"not undone: {change.description()} — its outcome is unknown; check the user and "
                          "stage a fix by hand if it took effect")
+        elif partial:
+            notes.append(f"not undone: {change.description()} — the server did not apply it "
+                         f"({status.replace('_', ' ')}), so there is nothing to take back")
     if not acked:
-        notes.append("nothing in this entry was acknowledged by the server, so there is nothing to undo")
+        what = "none of the chosen changes" if partial else "nothing in this entry"
+        notes.append(f"{what} was acknowledged by the server, so there is nothing to undo")
         return changes, notes
 
-    # --- mappings: one restoring change per user, from the state before the first change ---
-    changes.extend(_undo_mappings(acked, mappings_before, current, notes))
+    # --- mappings: one restoring change per user, from the state before its first chosen change ---
+    changes.extend(_undo_mappings(acked, applied, mappings_before, current, notes, partial=partial))
 
     # --- identify: per user, newest first ---
     identifies = [c for c in acked if c.op == model.IDENTIFY]
     handled_keys: set[tuple[str, str]] = set()
     for change in identifies:
         changes.extend(_undo_identify(change, props_before, unreadable, identifies, handled_keys, notes))
+    if partial:
+        notes.extend(_also_taken_back(identifies, [c for c in applied if c not in acked]))
 
     # --- Mixpanel ---
     for change in acked:
@@ -86,22 +111,34 @@ def undo(
 
 def _undo_mappings(
     acked: list[Change],
+    applied: list[Change],
     mappings_before: Mapping[str, Any],
     current: Mapping[str, str | None] | None,
     notes: list[str],
+    *,
+    partial: bool = False,
 ) -> list[Change]:
-    """One change per user back to its recorded previous mapping, ordered by `order_restore`."""
+    """One change per user of `acked` back to its mapping before the first of them (`applied`: every
+    change of the entry that took effect, so the users it leaves alone keep their after-state),
+    ordered by `order_restore`."""
     targets: dict[str, str | None] = {}
     after: dict[str, str | None] = {}  # the entry's recorded after-state of every user it mapped
+    for change in applied:
+        if change.op in (model.MAP, model.UNMAP) and change.user_id not in after:
+            after[change.user_id] = _final_mapping(applied, change.user_id)
+    done: set[str] = set()
     for change in acked:
         u = change.user_id
-        if change.op not in (model.MAP, model.UNMAP) or u in after:
+        if change.op not in (model.MAP, model.UNMAP) or u in done:
             continue
-        final = after[u] = _final_mapping(acked, u)
-        if u not in mappings_before:
+        done.add(u)
+        final = after[u]
+        previous = _mapping_before(change, applied, mappings_before)
+        if previous is _ABSENT:
             notes.append(f"cannot undo {change.description()}: the journal has no previous mapping for {u}")
             continue
-        previous = mappings_before[u]
+        if partial:
+            notes.extend(_later_mappings_taken_back(change, acked, applied))
         if previous == final:
             notes.append(f"{u}: already back to {previous or '(not mapped)'} within this entry; nothing to undo")
             continue
@@ -122,9 +159,58 @@ def _undo_mappings(
         notes.append(f"{', '.join(order.split)}: unmapped first and mapped back afterwards, so that no step of "
                      "the undo can close a mapping cycle through ids whose mappings the journal did not record")
     for u in order.cycles:
-        notes.append(f"not undone: mapping {u} back to {targets[u]} would re-create the mapping cycle it was on "
-                     "before this entry (the plan refuses cycles); stage it by hand if you really want it")
+        if partial:
+            notes.append(f"not undone: mapping {u} back to {targets[u]} would close a mapping cycle with the "
+                         "mappings this undo leaves in place (the plan refuses cycles); choose the changes that "
+                         "made them too, or stage it by hand")
+        else:
+            notes.append(f"not undone: mapping {u} back to {targets[u]} would re-create the mapping cycle it was "
+                         "on before this entry (the plan refuses cycles); stage it by hand if you really want it")
     return [Change.unmap(s.user_id) if s.target is None else Change.map(s.user_id, s.target) for s in order.steps]
+
+
+def _mapping_before(change: Change, applied: list[Change], mappings_before: Mapping[str, Any]) -> Any:
+    """The user's mapping just before `change`: the pre-state, moved on by the entry's earlier changes
+    of that user (_ABSENT when neither says)."""
+    value: Any = mappings_before.get(change.user_id, _ABSENT)
+    for earlier in applied:
+        if earlier is change:
+            break
+        if earlier.user_id == change.user_id and earlier.op in (model.MAP, model.UNMAP):
+            value = earlier.target_id if earlier.op == model.MAP else None
+    return value
+
+
+def _later_mappings_taken_back(change: Change, acked: list[Change], applied: list[Change]) -> list[str]:
+    """Mapping changes of the same user after `change` that were not chosen: restoring the user's
+    mapping from before `change` takes them back too."""
+    seen = False
+    out: list[str] = []
+    for later in applied:
+        seen = seen or later is change
+        if seen and later is not change and later not in acked and later.user_id == change.user_id \
+                and later.op in (model.MAP, model.UNMAP):
+            out.append(f"undoing {change.description()} also takes back {later.description()}, which came after "
+                       f"it: the undo puts {change.user_id}'s mapping back to what it was before the first")
+    return out
+
+
+def _also_taken_back(chosen: list[Change], left: list[Change]) -> list[str]:
+    """Properties restored from the pre-state that a change not chosen also set: it is taken back too."""
+    out: list[str] = []
+    for other in left:
+        if other.op != model.IDENTIFY:
+            continue
+        for change in chosen:
+            if change.user_id != other.user_id or change.operation == "$add":
+                continue
+            shared = set(change.properties) & set(other.properties) if change.operation != "$clearAll" \
+                else set(other.properties)
+            if shared:
+                out.append(f"undoing {change.description()} puts {', '.join(sorted(shared))} of {change.user_id} "
+                           f"back to the value before this entry, which also takes back {other.description()}")
+                break
+    return out
 
 
 def _final_mapping(acked: list[Change], user: str) -> str | None:

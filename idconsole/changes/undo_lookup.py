@@ -9,6 +9,7 @@ the undo is worked out from the journal alone, and a note says so.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from idconsole.api.errors import IdConsoleError
@@ -24,19 +25,22 @@ if TYPE_CHECKING:
 LOOKUP_ROUNDS = 4
 
 
-async def undo_with_lookup(ws: Workspace, entry: JournalEntry) -> tuple[list[Change], list[str]]:
-    """`undo(entry)`, ordered against the mappings the server holds now. Sends nothing but lookups."""
+async def undo_with_lookup(
+    ws: Workspace, entry: JournalEntry, *, only: Collection[str] | None = None
+) -> tuple[list[Change], list[str]]:
+    """`undo(entry, only=...)`, ordered against the mappings the server holds now. Sends nothing but
+    lookups."""
     start = _ids_of(entry)
     if not start or ws.connection.amplitude is None:
-        return undo(entry)
+        return undo(entry, only=only)
     try:
         current = await read_mappings(ws, start)
     except IdConsoleError as exc:
-        changes, notes = undo(entry)
+        changes, notes = undo(entry, only=only)
         notes.append(f"could not read the current mappings ({exc.kind}: {exc}); the order of the undo was "
                      "worked out from the journal alone")
         return changes, notes
-    return undo(entry, current=current)
+    return undo(entry, current=current, only=only)
 
 
 async def read_mappings(ws: Workspace, ids: list[str], *, rounds: int = LOOKUP_ROUNDS) -> dict[str, str | None]:
