@@ -197,3 +197,75 @@ def test_move_reorders_and_resolve_decides_a_held_change(sandbox_clean):
     assert run_cli("apply", "--yes", "--json", env=env).returncode == 0
     users = {u["user_id"]: u for u in sandbox_clean.state()["amplitude"]["users"]}
     assert users["cli-user-0009"]["user_properties"]["logins"] == 1  # never doubled
+
+
+def test_journal_for_a_team_operator_ticket_note_user_filter_and_partial_undo(sandbox_clean):
+    from idconsole.changes import Change, Journal
+    from idconsole.config.paths import config_dir, state_dir
+    from idconsole.sandbox.demo import STORY_PHONE_USER, STORY_USER
+
+    env = amplitude_env(sandbox_clean)
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "config.toml").write_text('operator = "Ana (support)"\n', encoding="utf-8")
+    # a journal line written before operator/ticket/note existed
+    old = Change.map("cli-user-0old", "cli-global-0old")
+    journal = Journal(state_dir("env") / "journal.jsonl")
+    journal.append({"type": "begin", "journal_id": "20240101-000000-0ld0", "profile": "env", "region": "us",
+                    "changes": [old.to_json()], "requests": [{"index": 1, "kind": "usermap", "changes": [old.id]}],
+                    "pre_state": {"mappings": {"cli-user-0old": None}}})
+    journal.append({"type": "end", "journal_id": "20240101-000000-0ld0", "summary": {}})
+    assert run_cli("stage", "unmap", STORY_USER, env=env).returncode == 0
+    assert run_cli("stage", "map", STORY_PHONE_USER, STORY_USER, env=env).returncode == 0
+
+    # a bad ticket or note: one sentence, exit 2, nothing read or sent, nothing lost
+    sandbox_clean.clear_requests()
+    for flags, why in ((["--ticket", "SUP\x1b[2J"], "ticket reference contains a control character"),
+                       (["--note", "x" * 2001], "note is 2001 characters long"),
+                       (["--note", "two\nlines"], "note contains a control character")):
+        result = run_cli("apply", "--yes", *flags, env=env)
+        assert result.returncode == 2 and why in result.stderr, result.stderr
+        assert "\x1b" not in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        result = run_cli("apply", "--yes", "--json", *flags, env=env)
+        assert result.returncode == 2 and why in json_out(result)["error"]["message"]
+    assert sandbox_clean.requests() == []
+    assert len(json_out(run_cli("stage", "list", "--json", env=env))) == 2
+
+    note = "[bold]hank[/] phone $(rm -rf ~)"
+    result = run_cli("apply", "--yes", "--ticket", "SUP-1234", "--note", note, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Recorded by Ana (support), ticket SUP-1234." in result.stdout
+    listing = json_out(run_cli("journal", "--json", env=env))
+    assert [(e["operator"], e["ticket"], e["note"]) for e in listing] == [("Ana (support)", "SUP-1234", note),
+                                                                         (None, None, None)]
+    jid = listing[0]["journal_id"]
+    shown = json_out(run_cli("journal", "show", jid, "--json", env=env))
+    assert (shown["operator"], shown["ticket"], shown["note"]) == ("Ana (support)", "SUP-1234", note)
+    text = run_cli("journal", "show", jid, env=env).stdout
+    assert f"operator: Ana (support)  ticket: SUP-1234  note: {note}" in text
+    assert f"  1. unmap {STORY_USER}: acked" in text and f"  2. map {STORY_PHONE_USER} → {STORY_USER}: acked" in text
+    old_text = run_cli("journal", "show", "20240101-000000-0ld0", env=env).stdout
+    assert "operator: —  ticket: —  note: —" in old_text
+    assert "by —  ticket —" in run_cli("journal", env=env).stdout
+
+    # what did we do to hank? (the phone too: it is the global of the fix's map)
+    for who in (STORY_USER, STORY_PHONE_USER):
+        assert [e["journal_id"] for e in json_out(run_cli("journal", "--user", who, "--json", env=env))] == [jid]
+    assert [e["journal_id"] for e in json_out(run_cli("journal", "--user", "cli-global-0old", "--json",
+                                                      env=env))] == ["20240101-000000-0ld0"]
+    result = run_cli("journal", "--user", "nobody\x1b[31m", env=env)
+    assert result.returncode == 0 and result.stdout == "" and "nobody\\x1b[31m" in result.stderr
+
+    # undo of change 2 only: bad numbers are one sentence and exit 2
+    for bad, why in (("3", "has 2 change(s), numbered 1 to 2; there is no change 3"), ("x", "not a change number"),
+                     ("", "at least one change number")):
+        result = run_cli("undo", jid, "--changes", bad, env=env)
+        assert result.returncode == 2 and why in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert json_out(run_cli("stage", "list", "--json", env=env)) == []
+    result = run_cli("undo", jid, "--changes", "2", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"Staged 1. unmap {STORY_PHONE_USER}"]
+    assert "change(s) 2 of " in result.stderr
+    assert run_cli("plan", env=env).returncode == 0  # plans clean
+    assert run_cli("apply", "--yes", env=env).returncode == 0
+    assert mapping(sandbox_clean, STORY_PHONE_USER) is None and mapping(sandbox_clean, STORY_USER) is None

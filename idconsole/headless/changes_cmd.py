@@ -5,12 +5,15 @@
   `KEY=VALUE` is text, `KEY:=JSON` a JSON value; `$add` needs numbers; `$unset` takes bare keys.
 - `plan [--json]`: effects, warnings, the exact requests (exit 0; exit 2 when the plan has a blocking
   problem — the plan is still printed).
-- `apply [--yes] [--allow-irreversible] [--json]`: without `--yes` prints the plan and refuses (exit 2)
+- `apply [--yes] [--allow-irreversible] [--ticket REF] [--note TEXT] [--json]`: without `--yes` prints the
+  plan and refuses (exit 2)
   — unless stdin and stderr are a terminal, where it asks (type `yes`). `--yes` acknowledges the
   warnings; irreversible changes also need `--allow-irreversible`. Progress goes to stderr; Ctrl-C
   stops between requests. Exit 0 all applied, 1 some failed, 2 refused / bad input, 3 credentials
-  rejected, 4 unreachable.
-- `journal [--json]`, `journal show ID [--json]`; `undo ID` stages the inverse and prints it.
+  rejected, 4 unreachable. The journal records the operator (settings, else the OS user), the ticket
+  and the note; a ticket or note with a control character or too long is refused first (exit 2).
+- `journal [--json] [--user ID]` (only the entries whose changes touch ID), `journal show ID [--json]`
+  (the changes numbered); `undo ID [--changes N,...]` stages the inverse of those changes and prints it.
 
 Human output goes to stdout (stderr for notes and progress); every id is printed through `visible()`.
 """
@@ -29,7 +32,11 @@ from idconsole.changes import (
     Plan,
     apply,
     build_plan,
+    check_note,
+    check_ticket,
+    current_operator,
     drop_change,
+    entries_touching,
     import_csv,
     junk_id_reasons,
     parse_assignments,
@@ -37,8 +44,10 @@ from idconsole.changes import (
     refusals,
     render_plan_lines,
     resolve_unknown,
+    select_changes,
     undo_with_lookup,
 )
+from idconsole.changes.journal_meta import shown as recorded
 from idconsole.changes.progress import Progress
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import note, print_json, visible, write
@@ -198,6 +207,9 @@ def _ask(question: str) -> bool:
 
 async def _apply(ws: Workspace, ns: Any) -> int:
     _refuse_readonly(ws, "apply")
+    # who and why, checked before anything is read or sent
+    ticket, why = check_ticket(getattr(ns, "ticket", None)), check_note(getattr(ns, "note", None))
+    operator = current_operator()
     plan = await build_plan(ws)
     if plan.empty:
         note("Nothing is staged; nothing was sent.")
@@ -237,7 +249,8 @@ async def _apply(ws: Workspace, ns: Any) -> int:
         pass
     try:
         report = await apply(ws, plan, acknowledge_warnings=True, allow_irreversible=ns.allow_irreversible,
-                             progress=_progress_printer(), cancel=cancel)
+                             progress=_progress_printer(), cancel=cancel, operator=operator, ticket=ticket,
+                             note=why)
     except ApplyRefused as exc:
         if ns.json:
             print_json({"refused": True, "reasons": exc.reasons, "plan": plan.to_json()})
@@ -268,6 +281,7 @@ async def _apply(ws: Workspace, ns: Any) -> int:
                   "What was not sent is still staged.")
         for line in report.notes:
             note(visible(line, limit=300))
+        write(f"Recorded by {recorded(operator)}, ticket {recorded(ticket)}.")
         write(f"Journal: idconsole journal show {report.journal_id}")
     return report.exit_code
 
@@ -315,28 +329,35 @@ async def _journal(ws: Workspace, ns: Any) -> int:
             print_json(entry.to_json())
             return EXIT_OK
         write(visible(entry.headline()))
-        for change in entry.changes:
+        write(f"  operator: {recorded(entry.operator)}  ticket: {recorded(entry.ticket)}  "
+              f"note: {recorded(entry.note)}")
+        for n, change in enumerate(entry.changes, 1):  # `undo ID --changes N,...` takes these numbers
             status = entry.change_status(change.id)
             verified = entry.verification.get(change.id)
             extra = f", verified {verified}" if verified else ""
             resolution = entry.resolutions.get(change.id)
             extra += f", decided: {resolution}" if resolution else ""
-            write(f"  {visible(change.description())}: {status.replace('_', ' ')}{extra}")
+            write(f"  {n:>3}. {visible(change.description())}: {status.replace('_', ' ')}{extra}")
         for request in entry.requests:
             err = f" — {visible(str(request.error.get('message', '')), limit=300)}" if request.error else ""
             write(f"  request {request.index}: {request.method} {visible(request.endpoint)} ({request.size} "
                   f"{request.kind}): {request.state.replace('_', ' ')}{err}")
         return EXIT_OK
     entries = journal.entries()
+    user = getattr(ns, "user", None)
+    if user is not None:
+        entries = entries_touching(entries, user)
     if ns.json:
         print_json([
             {"journal_id": e.journal_id, "at": e.at, "ended_at": e.ended_at, "profile": e.profile,
-             "region": e.region, "finished": e.finished, "stopped": e.stopped, "changes": len(e.changes),
-             "counts": e.counts()}
+             "region": e.region, "operator": e.operator, "ticket": e.ticket, "note": e.note,
+             "finished": e.finished, "stopped": e.stopped, "changes": len(e.changes), "counts": e.counts()}
             for e in entries
         ])
         return EXIT_OK
-    if not entries:
+    if not entries and user is not None:
+        note(f"No journal entry of this profile has a change that touches {visible(user)!s}.")
+    elif not entries:
         note("The journal is empty: nothing has been applied with this profile.")
     for entry in entries:
         write(visible(entry.headline()))
@@ -350,15 +371,18 @@ def run_undo(ns: Any) -> int:
 async def _undo(ws: Workspace, ns: Any) -> int:
     _refuse_readonly(ws, "staging an undo")
     entry = ws.journal.require(ns.entry_id)
+    numbers = getattr(ns, "changes", None)
+    only = None if numbers is None else [c.id for c in select_changes(entry, numbers)]
     # ordered against the mappings the server holds now (falls back to the journal alone, and says so)
-    changes, notes = await undo_with_lookup(ws, entry)
+    changes, notes = await undo_with_lookup(ws, entry, only=only)
     staged = ws.staged.extend(changes) if changes else []
     for change in staged:
         write(f"Staged {ws.staged.position(change.id)}. {visible(change.description())}")
     for line in notes:
         note(f"idconsole: {visible(line)}")
     if staged:
-        note(f"Staged {len(staged)} change(s) undoing {entry.journal_id}; nothing was sent. "
+        which = "" if only is None else f"change(s) {visible(numbers)} of "
+        note(f"Staged {len(staged)} change(s) undoing {which}{entry.journal_id}; nothing was sent. "
              "Review them with `idconsole plan`, then `idconsole apply`.")
     else:
         note(f"Nothing to stage for {entry.journal_id}.")
