@@ -111,3 +111,22 @@ def test_the_phones_mixpanel_cluster(sandbox_clean: Any):
     assert doc["ids"][0]["user_id"] == demo.STORY_MP_PHONE_ANON and doc["events"]
     assert {e["device_id"] for e in doc["events"]} == {demo.STORY_PHONE_DEVICE}
     assert "2 requests of the Mixpanel Query API budget" in result.stderr
+
+
+def test_events_never_reach_the_disk(sandbox_clean: Any, isolated_dirs: dict[str, str]):
+    marker = "personal-event-type-7f3a9c"
+    events = [{"event_type": marker, "time": 1717500000000, "user_id": demo.STORY_PHONE_USER,
+               "device_id": demo.STORY_PHONE_DEVICE, "platform": "iOS", "insert_id": "disk-check-1",
+               "event_properties": {"secret": marker}}]
+    assert sandbox_clean.http.post("/_sandbox/events", json={"amplitude": events}).json()["kept"] == 1
+    env = sandbox_env(sandbox_clean)
+    assert run_cli("stage", "map", demo.STORY_PHONE_USER, demo.STORY_USER, env=env).returncode == 0  # a state file
+    shown = run_cli("activity", demo.STORY_USER, "--all-ids", env=env)
+    assert shown.returncode == 0 and marker in shown.stdout      # shown...
+    assert run_cli("report", demo.STORY_USER, "--json", env=env).returncode == 0
+    from pathlib import Path
+
+    files = [p for root in isolated_dirs.values() for p in Path(root).rglob("*") if p.is_file()]
+    assert any(p.name == "staged.json" for p in files)            # the walk sees what the commands keep...
+    for path in files:                                            # ...and no event is among it
+        assert marker not in path.read_text(encoding="utf-8", errors="replace"), path
