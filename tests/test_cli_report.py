@@ -48,11 +48,12 @@ def test_the_report_of_an_apply_names_its_journal_entry(sandbox_clean: Any):
         assert run_cli(*args, env=env).returncode == 0
     staged = run_cli("report", demo.STORY_USER, env=env)
     assert "## Staged plan" in staged.stdout and "2. map `63629@hmail.com` → `hank@globex.net`" in staged.stdout
-    applied = json_out(run_cli("apply", "--yes", "--json", env=env))
+    applied = json_out(run_cli("apply", "--yes", "--ticket", "SUP-1234", "--note", "phone login fix", "--json", env=env))
     entry = applied["journal_id"]
     result = run_cli("report", demo.STORY_USER, "--journal", entry, env=env)
     assert result.returncode == 0, result.stderr
     assert f"Journal entry `{entry}`" in result.stdout and "— acked" in result.stdout
+    assert "- ticket: `SUP-1234`" in result.stdout and "- note: `phone login fix`" in result.stdout
     assert "## Staged plan" not in result.stdout
     secrets_absent(result.stdout + result.stderr)
 
