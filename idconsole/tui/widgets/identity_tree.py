@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text, TextType
 from textual import work
@@ -29,6 +29,11 @@ from idconsole.identity import graph as g
 from idconsole.identity.ids import junk_reason
 from idconsole.tui.text import visible
 from idconsole.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from idconsole.tui.app import IdConsoleApp
 
 #: longest id shown in a tree label (the side panel has the full id)
 LABEL_ID_LIMIT = 48
@@ -89,6 +94,9 @@ def node_label(node: g.IdNode) -> Text:
 
 class IdentityTree(Tree[g.IdNode]):
     """`IdentityTree(id=...)`; `show_lookup(root, children)` replaces the content."""
+
+    if TYPE_CHECKING:
+        app = getters.app(IdConsoleApp)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right", "expand_cursor", "Expand", id="tree.expand", show=False,
@@ -218,7 +226,7 @@ class IdentityTree(Tree[g.IdNode]):
         assert data is not None
         self.loading = True
         try:
-            answer = await self.app.workspace.client.amplitude.get_mappings([data.user_id])  # type: ignore[attr-defined]
+            answer = await self.app.active_workspace.client.amplitude.get_mappings([data.user_id])
         except asyncio.CancelledError:
             tree_node.collapse()
             raise
