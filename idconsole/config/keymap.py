@@ -21,6 +21,8 @@ BINDING_IDS: frozenset[str] = frozenset({
     "journal.undo", "journal.show", "journal.refresh", "journal.staged", "journal.back",
     "lookup.focus_input", "lookup.recent", "lookup.copy", "lookup.profile", "lookup.mixpanel_profile",
     "lookup.stage_map", "lookup.stage_unmap", "lookup.back_to_input",
+    "lookup.timeline", "lookup.mixpanel_view", "lookup.compare", "lookup.report",
+    "timeline.fetch", "timeline.back", "timeline.filter", "timeline.next_page", "timeline.previous_page",
     "plan.submit", "plan.rebuild", "plan.back",
     "profile.back", "profile.filter", "profile.export", "profile.copy", "profile.reload", "profile.stage_set",
     "profile.stage_unset",

@@ -30,6 +30,7 @@ from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
 from idconsole.tui.screens import lookup_text as words
+from idconsole.tui.screens.lookup_investigate import InvestigateActions
 from idconsole.tui.staging import actions as staging_actions
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.identity_tree import IdentityTree
@@ -50,7 +51,7 @@ def search_budget(workspace: Any) -> tuple[int, int] | None:
     return None
 
 
-class LookupScreen(WriteActionsGuard, Screen):
+class LookupScreen(WriteActionsGuard, InvestigateActions, Screen):
     """`LookupScreen()`: the console's main screen (the input is focused)."""
 
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"stage_map", "stage_unmap"})

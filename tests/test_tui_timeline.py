@@ -1,0 +1,182 @@
+"""Pilot tests of the Timeline screen (`t` on Lookup) on the in-process demo sandbox: the story user's
+timeline shows the phone's events and the identity-change marker; the cost is asked first; paging, the
+filter, stopping a fetch, and hostile event types shown literally."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from textual.widgets import DataTable, Input
+from tui_support import *  # noqa: F403
+from tui_support import TUI_SIZE, make_app, settle
+
+from idconsole.identity.markers import DEVICE_NEW_USER
+from idconsole.identity.timeline import EVENT
+from idconsole.sandbox import demo
+from idconsole.sandbox.demo_events import HOSTILE_EVENT_TYPES
+from idconsole.tui.screens.lookup import LookupScreen
+from idconsole.tui.screens.timeline import ASKING, SHOWN, TimelineScreen
+
+pytestmark = pytest.mark.usefixtures("tui_env")
+
+
+async def lookup(pilot, app, query: str) -> LookupScreen:
+    screen = app.screen
+    assert isinstance(screen, LookupScreen)
+    box = screen.query_one("#lookup-input", Input)
+    box.focus()
+    box.value = query
+    await pilot.press("enter")
+    await settle(pilot, app)
+    return screen
+
+
+async def open_timeline(pilot, app, query: str) -> TimelineScreen:
+    screen = await lookup(pilot, app, query)
+    screen.identity_tree.focus()
+    await pilot.press("t")
+    await settle(pilot, app)
+    timeline = app.screen
+    assert isinstance(timeline, TimelineScreen)
+    return timeline
+
+
+async def fault(ws, body: dict) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ws.sandbox_app),
+                                 base_url=ws.connection.base_url) as client:
+        response = await client.post("/_sandbox/faults", json=body)
+        assert response.status_code == 200, response.text
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def table_text(screen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [" | ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_story_timeline_shows_the_phone_and_the_identity_change(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        # the cost first, nothing read yet
+        assert screen.state == ASKING and screen.timeline is None
+        ask = text_of(screen, "#timeline-ask")
+        assert "costs up to" in ask and "360 per hour" in ask and "Enter" in ask
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert screen.state == SHOWN and screen.timeline is not None
+        # both ids of the tree: hank and the phone user he is (wrongly) mapped into
+        headers = text_of(screen, "#timeline-headers")
+        assert demo.STORY_USER in headers and demo.STORY_PHONE_USER in headers
+        assert "first seen" in headers and "sessions" in headers
+        rows = [r for page in range(50) for r in screen.timeline.page(page).rows]
+        phone = [r for r in rows if r.kind == EVENT and r.device_id == demo.STORY_PHONE_DEVICE]
+        assert phone and {r.user_id for r in phone} >= {demo.STORY_PHONE_USER}
+        markers = [r.marker for r in rows if r.marker is not None and r.marker.kind == DEVICE_NEW_USER]
+        assert any(m.device_id == demo.STORY_PHONE_DEVICE and m.user_id == demo.STORY_PHONE_USER for m in markers)
+        # the table draws one page, tagged with user id and device
+        drawn = table_text(screen)
+        assert 0 < len(drawn) <= screen.timeline.page(0).size
+        # page through until the marker row is drawn
+        for _ in range(50):
+            if any("◆" in line and demo.STORY_PHONE_DEVICE in line for line in table_text(screen)):
+                break
+            await pilot.press("n")
+            await pilot.pause()
+        else:
+            pytest.fail("the phone's identity-change marker was never drawn")
+        assert "page" in text_of(screen, "#timeline-page")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen)
+
+
+async def test_escape_at_the_question_reads_nothing(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        before = demo_workspace.client.budget("usersearch").remaining()   # the lookup's own search spent
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, LookupScreen) and screen.timeline is None
+        assert demo_workspace.client.budget("usersearch").remaining() == before
+
+
+async def test_stopping_keeps_what_arrived(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.BIG_PARENT)
+        screen._stop = True   # what Esc while reading sets: asked before every id and after every page
+        screen.state = "loading"
+        screen.fetch()
+        await settle(pilot, app)
+        assert screen.state == SHOWN and screen.timeline is not None
+        assert "Stopped" in text_of(screen, "#timeline-ask")
+        assert screen.missing and all("cancelled" in m.note for m in screen.missing)
+
+
+async def test_escape_while_reading_stops(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.BIG_PARENT)
+        # every activity page answered slowly, so Esc lands while reading
+        await fault(demo_workspace, {"path": "/api/2/useractivity", "status": None, "delay_ms": 300, "times": 100})
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert screen.state == "loading"
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert isinstance(app.screen, TimelineScreen) and screen.state == SHOWN
+        assert "Stopped" in text_of(screen, "#timeline-ask")
+
+
+async def test_filter_by_event_type(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press(*"widget", "enter")
+        await pilot.pause()
+        drawn = table_text(screen)
+        events = [line for line in drawn if "◆" not in line]
+        assert events and all("widget added" in line for line in events)
+        assert "widget" in text_of(screen, "#timeline-page")
+        await pilot.press("f", "escape")   # Esc in the filter clears it
+        await pilot.pause()
+        assert any("widget added" not in line for line in table_text(screen))
+
+
+async def test_hostile_event_types_are_shown_literally(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.MARKUP_IDS[0])
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, TimelineScreen)
+        drawn = "\n".join(table_text(screen))
+        assert HOSTILE_EVENT_TYPES[0] in drawn          # "[bold red]purchase[/]" as typed, not bold
+        assert demo.MARKUP_IDS[0] in drawn
+        assert "\x1b" not in drawn
+
+
+async def test_first_page_is_drawn_fast_and_flat(demo_workspace):
+    """Drawing takes one page whatever the number of events (the merge is lazy)."""
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        timeline = screen.timeline
+        started = time.perf_counter()
+        screen.show_timeline(timeline)
+        took = time.perf_counter() - started
+        assert screen.query_one(DataTable).row_count <= timeline.page(0).size
+        assert took < 0.1, f"first page took {took:.3f} s"
