@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 #: rows shown per table; the rest is counted ("… and 1,234 more") — the CLI's `plan --json` has them all
 MAX_ROWS = 200
+#: said above a plan built again because staged.json changed under the one on screen
+REBUILT_OUTSIDE = "The staged changes were changed outside this console: this plan was built again."
 
 
 def _table(*columns: str | tuple[str, dict[str, Any]]) -> Table:
@@ -298,7 +300,7 @@ Nothing has been sent.
         if not self.app.check_writable("Submitting changes"):
             return
         if reload_if_changed_outside(self.app):  # what this plan describes is no longer what is staged
-            self._replan_note = "The staged changes were changed outside this console: this plan was built again."
+            self._replan_note = REBUILT_OUTSIDE
             self.build()
             return
         reason = self.blocked_reason()
@@ -344,7 +346,7 @@ Nothing has been sent.
 
     def on_screen_resume(self) -> None:
         if reload_if_changed_outside(self.app) and not self._building:
-            self._replan_note = "The staged changes were changed outside this console: this plan was built again."
+            self._replan_note = REBUILT_OUTSIDE
             self.build()
             return
         self._update_submit()
