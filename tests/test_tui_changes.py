@@ -289,7 +289,7 @@ async def test_context_staging_helpers_prefill_the_dialog(demo_workspace: Any) -
 
 
 @pytest.mark.parametrize("irreversible", [False, True])
-async def test_confirm_starts_on_cancel(demo_workspace: Any, irreversible: bool) -> None:
+async def test_confirm_starts_on_cancel_or_in_the_box_for_the_ids(demo_workspace: Any, irreversible: bool) -> None:
     from idconsole.changes.plan import Plan, PlannedChange, PlannedRequest
 
     change = Change.mp_merge("anon-1234567", "user-7654321") if irreversible else Change.map(CHAIN[0], NEW_GLOBAL)
@@ -302,25 +302,31 @@ async def test_confirm_starts_on_cancel(demo_workspace: Any, irreversible: bool)
         app.push_screen(ConfirmSubmitScreen(plan), results.append)
         await settle(pilot, app)
         screen = app.screen
-        assert app.focused is not None and app.focused.id == "confirm-cancel"
         apply_button = screen.query_one("#confirm-apply", Button)
         assert apply_button.disabled is irreversible
-        if irreversible:
-            field = screen.query_one("#confirm-type-0", Input)
-            field.focus()
-            await pilot.press(*"anon-1234567 user-765432")
-            await pilot.pause()
-            assert apply_button.disabled
-            await pilot.press("enter")  # Enter in the field never applies
-            await pilot.pause()
-            assert app.screen is screen
-            field.value = "anon-1234567   user-7654321 "
-            await pilot.pause()
-            assert not apply_button.disabled
-            screen.query_one("#confirm-cancel", Button).focus()
-        await pilot.press("enter")
+        if not irreversible:  # a plain confirm: Cancel is the default, Enter cancels
+            assert app.focused is not None and app.focused.id == "confirm-cancel"
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert results == [False]
+            return
+        field = screen.query_one("#confirm-type-0", Input)
+        assert app.focused is field  # typing starts at once
+        await pilot.press(*"anon-1234567 user-765432")
+        await pilot.pause()
+        assert apply_button.disabled
+        await pilot.press("enter")  # not matching yet: Enter says so and sends nothing
+        await pilot.pause()
+        assert app.screen is screen and results == []
+        assert any(n.title == "Not confirmed yet" for n in app.notifications)
+        # no invisible tab stop: Tab goes box -> Cancel -> (Apply disabled) -> the box again
+        await pilot.press("tab")
+        assert app.focused is screen.query_one("#confirm-cancel", Button)
+        await pilot.press("tab")
+        assert app.focused is field
+        await pilot.press("end", "1", "enter")  # typed ids match: Enter in the box sends
         await settle(pilot, app)
-    assert results == [False]
+    assert results == [True]
 
 
 # --- the whole way: stage → plan → confirm (cancel, then for real) → progress → results → journal → undo

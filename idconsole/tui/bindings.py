@@ -14,8 +14,9 @@ from idconsole.tui.screens.base import ConsoleScreen, ResultType
 
 APP_BINDINGS: list[BindingType] = [
     Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys and how-to for this screen"),
-    # F1 also works in dialogs and while typing (priority); `?` gives way to text inputs
-    Binding("f1", "help", "Help", id="app.help_f1", priority=True, show=False,
+    # F1 also works in dialogs and while typing (priority); `?` gives way to text inputs. Shown: the
+    # footer shows one key per action, the first that works (`?`, or F1 while a text box has focus)
+    Binding("f1", "help", "Help", id="app.help_f1", priority=True,
             tooltip="Keys and how-to for this screen"),
     # show=False: the Footer already shows the palette key at its right end
     Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False,
@@ -26,8 +27,8 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Staged changes: review, edit, plan and submit them"),
     Binding("f3", "journal", "Journal", id="app.journal", tooltip="Everything submitted, and undo"),
     Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit idconsole"),
-    # ctrl+q quits from anywhere, even while typing; `q` gives way to text inputs
-    Binding("ctrl+q", "quit", "Quit", id="app.force_quit", priority=True, show=False),
+    # ctrl+q quits from anywhere, even while typing; `q` gives way to text inputs (then the footer shows ^q)
+    Binding("ctrl+q", "quit", "Quit", id="app.force_quit", priority=True, tooltip="Quit idconsole"),
     Binding("escape", "back", "Back", id="app.back", show=False, tooltip="Close this screen"),
 ]
 

@@ -1,8 +1,8 @@
 """The command palette (ctrl+p): every action of the screen it was opened from, with its key.
 
-Commands are derived from the calling screen's *active* bindings (focused widget, screen, app), so
-the palette never lists a key that does not work there and never shows an action hidden by
-`check_action` (read-only). A few commands without a key are added: Open demo, Connections, Help,
+Commands are derived from the calling screen's bindings (`palette_bindings`: the active ones, then
+every one the screen and the app declare, whatever has focus), never an action hidden by `check_action`
+(read-only). A few commands without a key are added: Open demo, Connections, Help,
 Quit, Change theme.
 """
 
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
+
+from idconsole.tui.palette_bindings import palette_bindings
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -50,16 +52,15 @@ def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
     """The palette's commands for `screen`: its active bindings grouped by action, then the extras."""
     app = screen.app
     grouped: dict[tuple[int, str], PaletteCommand] = {}
-    for key, active in screen.active_bindings.items():
-        binding = active.binding
-        if not active.enabled or binding.action in _HIDDEN_ACTIONS or not binding.description:
+    for key, node, binding in palette_bindings(screen):
+        if binding.action in _HIDDEN_ACTIONS or not binding.description:
             continue
         # what the screen and app offer (ours all have ids) and whatever the footer shows; not the
         # focused widget's cursor keys or tab
         if not (binding.show or binding.id):
             continue
         key_display = app.get_key_display(binding) or key
-        ident = (id(active.node), binding.action)
+        ident = (id(node), binding.action)
         if ident in grouped:
             known = grouped[ident]
             keys = known.keys if key_display in known.keys.split(" / ") else f"{known.keys} / {key_display}"
@@ -69,7 +70,7 @@ def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
             binding.description,
             binding.tooltip or "",
             key_display,
-            partial(app.run_action, binding.action, active.node),
+            partial(app.run_action, binding.action, node),
         )
     commands = list(grouped.values())
     bound_app_actions = {

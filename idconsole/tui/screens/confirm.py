@@ -1,8 +1,8 @@
 """The last word before anything is sent, and the small yes/no dialog the editor uses.
 
-`ConfirmSubmitScreen(plan)` dismisses True only when Apply is pressed. Cancel has the focus when it opens, so
-Enter or Esc cancels; for irreversible changes (a Mixpanel merge) the ids must be typed before Apply is
-enabled at all. `AskDialog(title, message, yes_label)` is a generic "are you sure" with the same rule.
+`ConfirmSubmitScreen(plan)` dismisses True only when Apply is pressed (or Enter in a typed confirmation).
+For a plain plan Cancel has the focus when it opens, so Enter or Esc cancels; for irreversible changes (a
+Mixpanel merge) the focus is in the box for the ids, and Apply is enabled only once every box matches. `AskDialog(title, message, yes_label)` is a generic "are you sure" with the same rule.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ class ConfirmSubmitScreen(ConsoleModal[bool]):
 ## Confirm the submit
 
 The summary of what will be sent. **Cancel** has the focus: Enter or Esc cancels and nothing is sent.
-Move to **Apply** with Tab and press Enter to send.
+Move to **Apply** with Tab (or →) and press Enter to send.
 
-An irreversible change (a Mixpanel merge) must be confirmed by typing its two ids, separated by a space;
-Apply stays disabled until every one matches exactly.
+An irreversible change (a Mixpanel merge) must be confirmed by typing its two ids, separated by a space: the
+focus starts in that box, and **Enter** there sends once every typed pair matches (until then it says what
+is still missing). **Esc** cancels.
 """
 
     def __init__(self, plan: Plan) -> None:
@@ -56,7 +57,8 @@ Apply stays disabled until every one matches exactly.
         s = self.summary
         with Vertical(id="confirm-dialog", classes="changes-dialog"):
             yield Static("Send these changes?", classes="changes-dialog-title", markup=False)
-            with VerticalScroll(id="confirm-body"):
+            # not a tab stop: Tab goes between the boxes and the buttons only
+            with VerticalScroll(id="confirm-body", can_focus=False):
                 lines = [
                     f"{plural(s.change_count, 'change')} for {plural(s.user_count, 'user')}: {s.sending_text}.",
                 ]
@@ -86,8 +88,11 @@ Apply stays disabled until every one matches exactly.
                 yield Button("Apply", id="confirm-apply", variant="error", disabled=bool(self.expected))
 
     def on_mount(self) -> None:
-        # focus never starts on the destructive button
-        self.query_one("#confirm-cancel", Button).focus()
+        # focus never starts on the destructive button: on Cancel, or in the first box to type ids in
+        if self.expected:
+            self.query_one("#confirm-type-0", Input).focus()
+        else:
+            self.query_one("#confirm-cancel", Button).focus()
 
     def typed_ok(self) -> bool:
         for index, ids in enumerate(self.expected):
@@ -101,9 +106,18 @@ Apply stays disabled until every one matches exactly.
         self.query_one("#confirm-apply", Button).disabled = not self.typed_ok()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        # Enter in a typed confirmation never applies: it moves on (Apply still needs its own press)
+        # the typing is the confirmation: Enter sends once every pair matches, else says what is missing
         event.stop()
-        self.focus_next()
+        if self.typed_ok():
+            self.dismiss(True)
+            return
+        for index, ids in enumerate(self.expected):
+            box = self.query_one(f"#confirm-type-{index}", Input)
+            if _normalise(box.value) != _normalise(" ".join(ids)):
+                box.focus()
+                self.notify("Type both ids exactly as shown, separated by a space: " + " ".join(ids),
+                            title="Not confirmed yet", severity="warning", markup=False)
+                return
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

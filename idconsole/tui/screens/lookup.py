@@ -24,7 +24,7 @@ from textual.worker import Worker
 
 from idconsole.api.models import SearchMatch, SearchResult
 from idconsole.identity import graph as g
-from idconsole.identity.lookup import Lookup, look_up, search_ahead_allowed
+from idconsole.identity.lookup import Lookup, look_up, search_ahead_allowed, search_budget_of
 from idconsole.identity.resolve import AMBIGUOUS, ANONYMOUS, BY_USER, UNKNOWN, Resolution
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
@@ -34,6 +34,7 @@ from idconsole.tui.screens.lookup_investigate import InvestigateActions
 from idconsole.tui.staging import actions as staging_actions
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.identity_tree import IdentityTree
+from idconsole.tui.widgets.lookup_input import LookupInput
 from idconsole.tui.widgets.node_details import NodeDetails
 from idconsole.tui.widgets.recent_lookups import RecentLookups, RecentLookupsScreen
 from idconsole.tui.widgets.status_bar import StatusBar
@@ -41,14 +42,7 @@ from idconsole.tui.widgets.status_bar import StatusBar
 
 def search_budget(workspace: Any) -> tuple[int, int] | None:
     """(remaining, limit) of the User search budget, or None when the client cannot say."""
-    try:
-        budgets = workspace.budgets()
-    except Exception:  # the budget line is a nicety; it must never break the screen
-        return None
-    for budget in budgets:
-        if budget.family == "usersearch":
-            return budget.remaining, budget.limit
-    return None
+    return search_budget_of(workspace.budgets)
 
 
 class LookupScreen(WriteActionsGuard, InvestigateActions, Screen):
@@ -112,8 +106,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         yield Header()
         with Vertical(id="lookup-top"):
             with Horizontal(id="lookup-bar"):
-                yield Input(placeholder="user id, device id, Amplitude id or email – Enter looks it up",
-                            id="lookup-input", select_on_focus=False)
+                yield LookupInput(placeholder="user id, device id, Amplitude id or email – Enter looks it up",
+                                  id="lookup-input")
                 yield Static("", id="search-budget", markup=False)
             yield Static(Content("Type an id and press Enter.").stylize("dim"), id="lookup-status",
                          markup=False)
@@ -243,11 +237,14 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         """Draw a lookup's tree, side panel and status line: a partial one (`complete` False: the chain is
         still being followed) as soon as it is known, then the whole answer."""
         user_id, mappings, chain, tree = found.user_id, found.mappings, found.chain, self.identity_tree
-        if user_id is None or mappings is None or chain is None:
+        if user_id is None:
             return
         if found.resolution.search is not None and user_id != query:
             note = words.search_note(query, found.resolution)
-        root, children = g.root_nodes(user_id, mappings, chain, found.learned, amplitude_id=found.amplitude_id)
+        if mappings is None or chain is None:  # found by search, its own mappings still coming
+            root, children = g.pending_nodes(user_id, found.amplitude_id)
+        else:
+            root, children = g.root_nodes(user_id, mappings, chain, found.learned, amplitude_id=found.amplitude_id)
         tree.loading = False
         tree.show_lookup(root, children)
         self.set_status(words.lookup_status(note, user_id, mappings, chain, complete=found.complete))
@@ -328,7 +325,9 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
     # --- actions -----------------------------------------------------------------------------------
 
     def action_focus_input(self) -> None:
-        self.query_one("#lookup-input", Input).focus()
+        box = self.query_one("#lookup-input", Input)
+        box.focus()
+        box.select_all()  # also when it already had focus: the next id replaces the last one
 
     def action_recent(self) -> None:
         items = self.recent.items if self.recent is not None else []

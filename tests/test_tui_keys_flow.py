@@ -1,0 +1,114 @@
+"""The keyboard flow of issue 12: the lookup box replaces its text on focus, `?` on an empty box opens
+the help, the footer always offers Help and Quit, the palette lists every action whatever has focus."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Footer, Input
+from tui_support import *  # noqa: F403
+from tui_support import TUI_SIZE, make_app, settle
+
+from idconsole.tui.commands import screen_commands
+from idconsole.tui.screens.help import HelpScreen
+from idconsole.tui.screens.lookup import LookupScreen
+
+pytestmark = pytest.mark.usefixtures("tui_env")
+
+
+def footer_keys(app) -> dict[str, str]:
+    """description -> key as the footer shows it."""
+    footer = app.screen.query_one(Footer)
+    return {str(key.description): str(key.key_display) for key in footer.query("FooterKey")}
+
+
+async def test_slash_selects_the_box_so_the_next_id_replaces_the_last(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"hank@globex.net", "enter")
+        await settle(pilot, app)
+        assert app.focused is not app.screen.query_one("#lookup-input")  # the tree has it now
+        await pilot.press("slash", *"chain-a@example.com")
+        box = app.screen.query_one("#lookup-input", Input)
+        assert box.value == "chain-a@example.com"
+        # and with the box already focused, `/` is text — but focusing it again selects
+        box.value = "old-id"
+        app.screen.action_focus_input()
+        await pilot.press("x")
+        assert box.value == "x"
+
+
+async def test_question_mark_on_the_empty_box_opens_help_but_is_text_after_a_character(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        box = app.screen.query_one("#lookup-input", Input)
+        assert app.focused is box and box.value == ""
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert box.value == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("a", "question_mark", "q")
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen)
+        assert box.value == "a?q"  # ids may hold both; q never quits from the box
+        assert app.is_running
+
+
+async def test_the_first_screen_footer_shows_help_and_quit_while_typing(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        keys = footer_keys(app)
+        assert keys.get("Help") == "?"  # empty box: ? works
+        assert keys.get("Quit") == "^q"
+        await pilot.press("h")
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert keys.get("Help") == "f1" and keys.get("Quit") == "^q"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0 or app.return_code is None
+
+
+async def test_palette_lists_every_action_while_the_box_has_focus(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        assert app.focused is app.screen.query_one("#lookup-input")
+        commands = {c.name: c.keys for c in screen_commands(app.screen)}
+        for name, key in [("Recent", "r"), ("Copy id", "c"), ("Profile", "p"), ("Mixpanel", "m"),
+                          ("Map…", "M"), ("Unmap…", "U"), ("Staged", "f2"), ("Journal", "f3"),
+                          ("Connections", "^o"), ("Find", "/ / esc")]:
+            assert commands.get(name) == key, (name, commands)
+        assert commands["Help"].split(" / ")[:2] == ["?", "f1"]
+        assert "q" in commands["Quit"].split(" / ") and "^q" in commands["Quit"].split(" / ")
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        for query, wanted in [("recent", "Recent"), ("mix", "Mixpanel"), ("stag", "Staged")]:
+            palette_input = app.screen.query_one(Input)
+            palette_input.value = query
+            await pilot.pause(0.5)
+            prompts = [str(o.prompt) for o in app.screen.query_one("OptionList").options]
+            assert any(wanted in p for p in prompts), (query, prompts)
+        palette_input.value = "recent"
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "RecentLookupsScreen"
+
+
+async def test_palette_follows_the_keymap_and_hides_write_actions_when_read_only(tui_env, tmp_path):
+    from dataclasses import replace
+
+    from idconsole.workspace import Workspace
+
+    app = make_app(Workspace.demo(readonly=True, state_dir=tmp_path / "s"), readonly=True)
+    app.user_settings = replace(app.user_settings, keymap={"lookup.recent": "R"})
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        commands = {c.name: c.keys for c in screen_commands(app.screen)}
+        assert commands["Recent"] == "R"
+        assert "Map…" not in commands and "Unmap…" not in commands
