@@ -260,6 +260,13 @@ class Sandbox:
     def seed_mappings(self, pairs: Sequence[tuple[str, str]]) -> Any:
         return self._call("POST", "/_sandbox/users", {"mappings": [list(p) for p in pairs]})
 
+    def seed(self, *, users: Sequence[dict[str, Any]] = (), mappings: Sequence[tuple[str, str]] = ()) -> Any:
+        return self._call("POST", "/_sandbox/users", {"users": list(users), "mappings": [list(p) for p in mappings]})
+
+    def concurrency(self) -> dict[str, Any]:
+        """`{family: {"limit", "in_flight", "peak", "admitted", "refused"}}` (peaks since the last reset)."""
+        return self._call("GET", "/_sandbox/concurrency") or {}
+
     def output(self) -> str:
         return "\n".join(self._lines)
 

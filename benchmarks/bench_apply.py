@@ -86,9 +86,9 @@ async def _apply_with_client(url: str, pairs: list[tuple[str, str]]) -> dict[str
 
 def engine_ready() -> bool:
     try:
+        import idconsole.changes.apply_run  # noqa: F401
         import idconsole.changes.plan  # noqa: F401
         import idconsole.changes.staged  # noqa: F401
-        import idconsole.changes.apply_run  # noqa: F401
     except ImportError:
         return False
     return True
@@ -96,10 +96,10 @@ def engine_ready() -> bool:
 
 async def _apply_with_engine(url: str, pairs: list[tuple[str, str]], state_dir: Path) -> dict[str, Any]:
     """Stage -> build_plan -> apply, as `idconsole stage import` + `plan` + `apply --yes` would."""
+    from idconsole.changes.apply_run import apply
     from idconsole.changes.model import Change
     from idconsole.changes.plan import build_plan
     from idconsole.changes.progress import SENDING
-    from idconsole.changes.apply_run import apply
     from idconsole.workspace import Workspace
 
     client, how = make_client(url)

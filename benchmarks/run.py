@@ -30,6 +30,7 @@ from benchmarks._support import RESULTS_DIR, Result, git_revision, load_average,
 #: name -> module; in the order they run
 BENCHMARKS = {
     "startup": "benchmarks.bench_startup",
+    "latency": "benchmarks.bench_latency",
     "fanout": "benchmarks.bench_fanout",
     "apply": "benchmarks.bench_apply",
     "bigtree": "benchmarks.bench_bigtree",

@@ -112,6 +112,17 @@ async def test_an_email_that_needs_search_asks_mappings_and_search_together(star
     assert calls(sb, SEARCH) == 1 and calls(sb, USERMAP) == 4
 
 
+async def test_the_user_a_search_found_is_reported_before_its_mappings_are_asked(amp, sandbox_clean):
+    seed_email_user(sandbox_clean)
+    seen: list[tuple[int, Lookup]] = []
+    await look_up(amp, EMAIL, search_ahead=True,
+                  progress=lambda p: seen.append((len(sandbox_clean.requests()), p)))
+    asked, first = seen[0]
+    # after the first round (the email's mappings and its search): who it is, nothing else yet
+    assert asked == 2 and first.user_id == ACCOUNT and first.mappings is None and not first.complete
+    assert [p.chain_ids for _, p in seen[1:]] == [(ACCOUNT, demo.CHAIN[1]), (ACCOUNT, *demo.CHAIN[1:])]
+
+
 async def test_without_search_ahead_the_search_waits_for_the_mappings(start_sandbox):
     sb = start_sandbox("--latency-ms", "150")
     seed_email_user(sb)

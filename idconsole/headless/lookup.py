@@ -24,7 +24,7 @@ from idconsole.headless.lookup_mixpanel import lookup_mixpanel
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import mappings_lines, note, print_json, visible, write
 from idconsole.headless.vendor_choice import MIXPANEL, pick_vendor
-from idconsole.identity.lookup import Lookup, look_up_many, search_ahead_allowed
+from idconsole.identity.lookup import Lookup, look_up_many, search_ahead_allowed, search_budget_of
 from idconsole.identity.resolve import (
     AMBIGUOUS,
     ANONYMOUS,
@@ -91,21 +91,13 @@ def _budget_note(ws: Workspace) -> None:
             note(f"idconsole: User search budget: {b.remaining} of {b.limit} per {window} left.")
 
 
-def _search_budget(ws: Workspace) -> tuple[int, int] | None:
-    try:
-        budgets = ws.client.budgets()
-    except Exception:  # unknown budget: the search is simply not sent ahead
-        return None
-    return next(((b.remaining, b.limit) for b in budgets if b.family == "usersearch"), None)
-
-
 async def look_up_all(ws: Workspace, ids: list[str], *, by: str | None = None) -> dict[str, Lookup]:
     """Each id's lookup, in order (duplicates once), side by side: the mappings of all ids go out in one
     batch, then each round's next hops together, and every answer is shared, so a chain step another id
     already showed is not asked again. One id without `--by` sends its search ahead, as the console does."""
     amplitude = _amplitude(ws)
     queries = _unique([q.strip() if by == BY_AMPLITUDE else q for q in ids])
-    ahead = search_ahead_allowed(by, _search_budget(ws), len(queries))
+    ahead = search_ahead_allowed(by, search_budget_of(ws.client.budgets), len(queries))
     return await look_up_many(amplitude, queries, by=by, search_ahead=ahead)
 
 

@@ -18,6 +18,7 @@ Nothing here renders text: ids stay raw strings; the widgets make them literal a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -117,9 +118,15 @@ async def follow_chain(
         missing = chain.end
         if chain.cycle_to is not None or chain.truncated or missing in learned:
             return chain, learned
+        asked = asyncio.ensure_future(fetch([missing]))
         if on_hop is not None:
-            on_hop(replace(chain, following=True), learned)
-        answer = await fetch([missing])
+            try:
+                await asyncio.sleep(0)  # let the request leave before the partial chain is drawn
+                on_hop(replace(chain, following=True), learned)
+            except BaseException:
+                asked.cancel()
+                raise
+        answer = await asked
         learned.update(answer)
         learned.setdefault(missing, UserMappings(missing))
     return chain_from(start, learned, max_hops=max_hops), learned
@@ -313,6 +320,12 @@ def root_nodes(
     if not children:
         children.append(IdNode(NOTE, title="no mappings: not mapped into any id, and no id is mapped into it"))
     return root, children
+
+
+def pending_nodes(user_id: str, amplitude_id: int | None = None) -> tuple[IdNode, list[IdNode]]:
+    """The root of a user search found, drawn while its own mappings are still being asked."""
+    return (IdNode(USER, user_id, amplitude_id, role=ROOT),
+            [IdNode(NOTE, title="found by search: asking for its mappings…")])
 
 
 def expand_nodes(node: IdNode, mappings: UserMappings, *, page_size: int = PAGE_SIZE) -> list[IdNode]:

@@ -13,7 +13,8 @@ the one before, so a chain of N ids takes N sequential requests; nothing else is
   the same; an id without mappings (most ids) then resolves in one round trip instead of two, and a
   global id's own Amplitude id comes from that search instead of from one more request.
 - `progress` is told each partial answer (`complete` False) as soon as it is known — after the first
-  round trip, then after every hop — so a face draws the tree while the chain is still being followed.
+  round trip, then after every hop — so a face draws the tree while the chain is still being followed
+  (a user found by search comes first without mappings: `mappings` and `chain` None).
 - `look_up_many` runs several lookups side by side; their get-mappings requests made in the same
   round go out as one batch (`batching.BatchedMappings`), so N ids cost the rounds of the longest.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,15 @@ def search_ahead_allowed(by: str | None, budget: tuple[int, int] | None, ids: in
     return limit > 0 and remaining >= limit * SEARCH_AHEAD_MIN_SHARE
 
 
+def search_budget_of(budgets: Callable[[], Iterable[Any]]) -> tuple[int, int] | None:
+    """(remaining, limit) of the User search budget from a client's `budgets()` (statuses with
+    `family`, `remaining`, `limit`), or None when it cannot say (never raises: it is a courtesy)."""
+    try:
+        return next(((b.remaining, b.limit) for b in budgets() if b.family == "usersearch"), None)
+    except Exception:
+        return None
+
+
 def _exact_amplitude_id(task: asyncio.Future[SearchResult] | None, user_id: str) -> int | None:
     """The Amplitude id a finished search ahead gives `user_id` itself (None: not finished, failed, no match)."""
     if task is None or not task.done() or task.cancelled() or task.exception() is not None:
@@ -130,7 +140,9 @@ async def look_up(
         ahead = asyncio.ensure_future(amplitude.search(query))
     started = time.perf_counter()
     try:
-        resolution = await resolve(amplitude, query, by=by, learned=cache, search_ahead=ahead)
+        resolution = await resolve(amplitude, query, by=by, learned=cache, search_ahead=ahead,
+                                   found_user=None if progress is None else lambda res: progress(
+                                       Lookup(res, amplitude_id=res.amplitude_id, complete=False, searched=True)))
         first_round = time.perf_counter() - started
         searched = resolution.search is not None or ahead is not None
         if resolution.outcome != RESOLVED or resolution.user_id is None:

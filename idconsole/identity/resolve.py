@@ -24,8 +24,8 @@ most ids). It is used exactly where step 2 would have asked, so the answer is th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from idconsole.api.errors import BadInput
@@ -110,10 +110,12 @@ async def resolve(
     by: str | None = None,
     learned: MutableMapping[str, UserMappings] | None = None,
     search_ahead: Awaitable[SearchResult] | None = None,
+    found_user: Callable[[Resolution], None] | None = None,
 ) -> Resolution:
     """Resolve `query` (see the module docstring). `learned` is a cache of get-mappings answers the
     caller may share between lookups; every answer asked here is added to it. `search_ahead`: the
-    answer of a User search of `query` already under way, awaited only if step 2 needs it."""
+    answer of a User search of `query` already under way, awaited only if step 2 needs it.
+    `found_user` is told the user search found (`mappings` None) before its mappings are asked."""
     check_query(query)
     if by is not None and by not in METHODS:
         raise BadInput(f"Unknown lookup method {by!r}.", hint=f"Use one of: {', '.join(METHODS)}.")
@@ -123,11 +125,12 @@ async def resolve(
         if by == BY_USER or mappings.mapped_to or mappings.mapped_from:
             return Resolution(query, RESOLVED, user_id=query, by=BY_USER, mappings=mappings)
     result = await (search_ahead if search_ahead is not None else amplitude.search(query))
-    return await _from_search(amplitude, query, result, learned)
+    return await _from_search(amplitude, query, result, learned, found_user)
 
 
 async def _from_search(
-    amplitude: AmplitudeLookups, query: str, result: SearchResult, learned: MutableMapping[str, UserMappings]
+    amplitude: AmplitudeLookups, query: str, result: SearchResult, learned: MutableMapping[str, UserMappings],
+    found_user: Callable[[Resolution], None] | None = None,
 ) -> Resolution:
     matches = result.matches
     exact = [m for m in matches if m.user_id == query]
@@ -145,9 +148,11 @@ async def _from_search(
         return Resolution(query, AMBIGUOUS, by=by, matches=tuple(named), search=result)
     match = named[0]
     user_id = match.user_id or ""
+    found = Resolution(query, RESOLVED, user_id=user_id, amplitude_id=match.amplitude_id, by=by, search=result)
+    if found_user is not None and user_id not in learned:
+        found_user(found)
     mappings = await mappings_of(amplitude, user_id, learned)
-    return Resolution(query, RESOLVED, user_id=user_id, amplitude_id=match.amplitude_id, by=by,
-                      search=result, mappings=mappings)
+    return replace(found, mappings=mappings)
 
 
 def search_method(query: str, result: SearchResult) -> str:

@@ -43,12 +43,15 @@ def summary(user_id: str, mappings: UserMappings, chain: Chain) -> Content:
     )
 
 
-def lookup_status(note: Content | None, user_id: str, mappings: UserMappings, chain: Chain, *,
+def lookup_status(note: Content | None, user_id: str, mappings: UserMappings | None, chain: Chain | None, *,
                   complete: bool = True) -> Content:
     """The status line after a lookup: a note (resolved by search, refreshed), the summary, and while
     the answer is partial (drawn after the first round trip) what is still coming."""
-    line = summary(user_id, mappings, chain)
-    if not complete:
+    if mappings is None or chain is None:
+        line = Content.assemble((visible(user_id, limit=50), "bold"), ("  · asking for its mappings…", "dim italic"))
+    else:
+        line = summary(user_id, mappings, chain)
+    if not complete and chain is not None:
         line = Content.assemble(line, ("  · following the chain…" if chain.following else "  · still loading…",
                                        "dim italic"))
     return Content.assemble(note, "  ", line) if note is not None and note.plain else line
