@@ -23,6 +23,8 @@ BINDING_IDS: frozenset[str] = frozenset({
     "lookup.stage_map", "lookup.stage_unmap", "lookup.back_to_input",
     "lookup.timeline", "lookup.mixpanel_view", "lookup.compare", "lookup.report",
     "timeline.fetch", "timeline.back", "timeline.filter", "timeline.next_page", "timeline.previous_page",
+    "mixpanel_view.identify", "mixpanel_view.alias", "mixpanel_view.merge", "mixpanel_view.back",
+    "compare.back", "report.copy", "report.export", "report.back", "stage_dialog.compare", "plan.compare",
     "plan.submit", "plan.rebuild", "plan.back",
     "profile.back", "profile.filter", "profile.export", "profile.copy", "profile.reload", "profile.stage_set",
     "profile.stage_unset",

@@ -20,14 +20,15 @@ if TYPE_CHECKING:
 class InvestigateActions(ConsoleScreen[None]):
     """Mixed into LookupScreen, which provides `found` and `selected_id()`."""
 
+    # show=False: the footer keeps Lookup's own keys (and its pictures); the palette (ctrl+p) lists these
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "timeline", "Timeline", id="lookup.timeline",
+        Binding("t", "timeline", "Timeline", id="lookup.timeline", show=False,
                 tooltip="Events of every id of the looked-up user's tree, merged newest first"),
-        Binding("X", "mixpanel_view", "Mixpanel view", id="lookup.mixpanel_view",
+        Binding("X", "mixpanel_view", "Mixpanel view", id="lookup.mixpanel_view", show=False,
                 tooltip="Mixpanel: canonical id, properties, ids observed in the cluster's events"),
-        Binding("C", "compare", "Compare", id="lookup.compare",
+        Binding("C", "compare", "Compare", id="lookup.compare", show=False,
                 tooltip="The selected user and the looked-up one side by side (before a map or merge)"),
-        Binding("R", "report", "Report", id="lookup.report",
+        Binding("R", "report", "Report", id="lookup.report", show=False,
                 tooltip="A Markdown summary of the looked-up user for the ticket"),
     ]
 
@@ -52,3 +53,43 @@ class InvestigateActions(ConsoleScreen[None]):
 
     def _box_text(self) -> str:
         return self.query_one("#lookup-input", Input).value.strip()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        ws = self.app.workspace
+        vendors = ws.connection.vendors if ws is not None else ()
+        if action == "mixpanel_view" and "mixpanel" not in vendors:
+            return False
+        if action in ("timeline", "compare", "report") and "amplitude" not in vendors:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_mixpanel_view(self) -> None:
+        """The selected id's cluster; with nothing selected, the id typed in the box (a `$device:` id
+        Amplitude never saw opens too)."""
+        from idconsole.tui.screens.mixpanel_view import MixpanelViewScreen
+
+        distinct_id = self.selected_id() or self._box_text()
+        if not distinct_id:
+            self.notify("Type a Mixpanel distinct id in the box (or select a user) first.", title="No id",
+                        severity="warning", markup=False)
+            return
+        other = self.found.user_id if self.found is not None else None
+        self.app.push_screen(MixpanelViewScreen(distinct_id, other=other))
+
+    def action_compare(self) -> None:
+        from idconsole.tui.screens.compare import CompareScreen
+
+        if (found := self._looked_up("compare")) is None:
+            return
+        selected = self.selected_id()
+        if selected is None or selected == found.user_id:
+            self.notify("Select another user in the tree: it is compared with the looked-up user "
+                        "(as if mapped into it).", title="Select a user", severity="warning", markup=False)
+            return
+        self.app.push_screen(CompareScreen(selected, found.user_id or ""))
+
+    def action_report(self) -> None:
+        from idconsole.tui.screens.report import ReportScreen
+
+        if (found := self._looked_up("the report")) is not None:
+            self.app.push_screen(ReportScreen(found.user_id or ""))

@@ -67,6 +67,8 @@ class PlanScreen(WriteActionsGuard[None]):
                 tooltip="Review the summary and confirm; nothing is sent before you do"),
         Binding("r", "rebuild", "Rebuild", id="plan.rebuild", tooltip="Build the plan again from the staged set"),
         Binding("escape", "back", "Back", id="plan.back", tooltip="Back to the staged changes"),
+        Binding("C", "compare", "Compare", id="plan.compare", show=False,
+                tooltip="The two users of the plan's first map or merge side by side"),
     ]
     WRITE_ACTIONS = frozenset({"submit"})
     HELP = """\
@@ -337,6 +339,11 @@ Nothing has been sent.
         self.dismiss(None)
         if then == JOURNAL:
             self.app.open_journal()
+
+    def action_compare(self) -> None:
+        from idconsole.tui.screens.compare import open_compare_for_changes
+
+        open_compare_for_changes(self.app, self.plan.to_send if self.plan is not None else [])
 
     def action_rebuild(self) -> None:
         self.build()

@@ -31,6 +31,8 @@ class StageChangeDialog(ConsoleModal["Change | None"]):
     CSS_PATH = "../styles/changes.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="stage_dialog.cancel"),
+        Binding("ctrl+r", "compare", "Compare", id="stage_dialog.compare",
+                tooltip="The two users of this map or merge side by side (nothing is staged)"),
     ]
     HELP = """\
 ## Stage a change
@@ -238,6 +240,11 @@ Nothing is sent: the change joins the staged set, and you review the plan before
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_compare(self) -> None:
+        from idconsole.tui.screens.compare import open_compare
+
+        open_compare(self.app, self.kind, self.values())
 
 
 class ImportCsvDialog(ConsoleModal[str | None]):
