@@ -96,7 +96,8 @@ into it), merged **newest first**. Each row says the user id the event was sent 
         name = self.lookup.user_id or self.lookup.resolution.query
         self.sub_title = f"Timeline of {literal(name, limit=60).plain}"
         table = self.query_one(DataTable)
-        table.add_columns(*words.COLUMNS)
+        for label, width in words.COLUMNS:
+            table.add_column(label, width=width)
         table.disabled = True   # until there is something to show (Enter answers the question)
         self._open_filter(False)
         if not self.targets:

@@ -7,12 +7,14 @@ from rich.text import Text
 from textual.content import Content
 
 from idconsole.identity.activity import Cost, IdActivity
+from idconsole.identity.markers import DEVICE_NEW_USER, Marker
 from idconsole.identity.timeline import IdHeader, Page, Row
 from idconsole.tui.text import literal, visible
 
-COLUMNS = ("time", "event / identity change", "user id", "device", "platform")
-#: the event column is cut here (the highlighted row's full text is shown under the table)
-EVENT_WIDTH = 44
+#: (label, width): fixed widths fit 120 columns whatever the rows hold; a longer cell ends in "…" and the
+#: highlighted row is shown in full under the table
+COLUMNS = (("time", 19), ("event / identity change", 32), ("user id", 22), ("device", 26), ("platform", 9))
+EVENT_WIDTH, USER_WIDTH, DEVICE_WIDTH, PLATFORM_WIDTH = 32, 22, 26, 9
 
 
 def when(row: Row) -> str:
@@ -22,19 +24,29 @@ def when(row: Row) -> str:
     return visible(text or "(no time)", limit=19)
 
 
+def short_marker(marker: Marker) -> str:
+    """The marker in the event column: what changed; the user and device columns say who and where."""
+    if marker.kind == DEVICE_NEW_USER:
+        if marker.shared:
+            return "new user id (shared device)"
+        return "new user id; was " + ("anonymous" if marker.previous_user_ids == (None,) else "another user")
+    return marker.describe(visible)
+
+
 def cells(row: Row) -> tuple[Text, ...]:
     """One table row: an event tagged with its user id, device and platform, or a marker."""
     if row.marker is not None:
         marker = row.marker
         return (Text(when(row), style="bold yellow"),
-                Text("◆ " + marker.describe(visible), style="bold yellow", no_wrap=True),
-                Text(visible(marker.user_id or "", limit=40), style="yellow"),
-                Text(visible(marker.device_id or "", limit=40), style="yellow"), Text(""))
+                Text(visible("◆ " + short_marker(marker), limit=EVENT_WIDTH), style="bold yellow", no_wrap=True),
+                Text(visible(marker.user_id or "", limit=USER_WIDTH), style="yellow"),
+                Text(visible(marker.device_id or "", limit=DEVICE_WIDTH), style="yellow"), Text(""))
     event = row.event
     assert event is not None
-    user = Text(visible(event.user_id, limit=40)) if event.user_id else Text("(no user id)", style="dim")
+    user = Text(visible(event.user_id, limit=USER_WIDTH)) if event.user_id else Text("(no user id)", style="dim")
     return (Text(when(row)), Text(visible(event.event_type, limit=EVENT_WIDTH), no_wrap=True), user,
-            Text(visible(event.device_id or "(none)", limit=40)), Text(visible(event.platform or "", limit=20)))
+            Text(visible(event.device_id or "(none)", limit=DEVICE_WIDTH)),
+            Text(visible(event.platform or "", limit=PLATFORM_WIDTH)))
 
 
 def detail(row: Row) -> Content:
