@@ -84,7 +84,8 @@ async def test_story_timeline_shows_the_phone_and_the_identity_change(demo_works
         assert 0 < len(drawn) <= screen.timeline.page(0).size
         # page through until the marker row is drawn
         for _ in range(50):
-            if any("◆" in line and demo.STORY_PHONE_DEVICE in line for line in table_text(screen)):
+            if any("◆" in line and demo.STORY_PHONE_USER in line and demo.STORY_PHONE_DEVICE[:20] in line
+                   for line in table_text(screen)):
                 break
             await pilot.press("n")
             await pilot.pause()
