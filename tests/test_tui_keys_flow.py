@@ -112,3 +112,126 @@ async def test_palette_follows_the_keymap_and_hides_write_actions_when_read_only
         commands = {c.name: c.keys for c in screen_commands(app.screen)}
         assert commands["Recent"] == "R"
         assert "Map…" not in commands and "Unmap…" not in commands
+
+
+# --- the plan: one key acknowledges, Enter submits and never unticks, s says why -----------------------
+
+
+async def _plan_with_a_warning(pilot, app):
+    from idconsole.tui.screens.plan import PlanScreen
+
+    app.push_screen(PlanScreen())
+    await settle(pilot, app)
+    screen = app.screen
+    assert isinstance(screen, PlanScreen)
+    return screen
+
+
+async def test_one_key_acknowledges_every_warning_and_enter_never_unticks(demo_workspace):
+    from textual.widgets import Checkbox
+
+    from idconsole.changes import Change
+    from idconsole.tui.screens.confirm import ConfirmSubmitScreen
+
+    demo_workspace.staged.add(Change.map("undefined", "brand-new-global@example.com"))
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await _plan_with_a_warning(pilot, app)
+        boxes = list(screen.query(".plan-ack").results(Checkbox))
+        assert boxes and not any(b.value for b in boxes)
+        # the warning names its change in words, not the engine's code
+        text = " ".join(str(w.query_one(".plan-warning-text").render()) for w in screen.query(".plan-warning"))
+        assert "change 1: map undefined → brand-new-global@example.com" in text
+        assert "[junk_id]" not in text
+        # s on an unacknowledged plan says why
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert app.screen is screen
+        assert any(n.title == "Cannot submit yet" and "Acknowledge" in n.message for n in app.notifications)
+        await pilot.press("a")
+        await pilot.pause()
+        assert all(b.value for b in boxes)
+        assert len(list(screen.query(".plan-warning"))) == len(boxes)  # still listed
+        boxes[0].focus()
+        await pilot.press("enter")  # Enter on a ticked box submits; it never unticks it
+        await settle(pilot, app)
+        assert all(b.value for b in boxes)
+        assert isinstance(app.screen, ConfirmSubmitScreen)
+
+
+async def test_s_on_a_blocked_plan_says_why(demo_workspace):
+    from idconsole.changes import Change
+
+    demo_workspace.staged.add(Change("map", "self-map-user@example.com", "self-map-user@example.com"))
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await _plan_with_a_warning(pilot, app)
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert app.screen is screen
+        assert any(n.title == "Cannot submit yet" and "blocking" in n.message for n in app.notifications)
+
+
+# --- read-only: a write key says so ---------------------------------------------------------------------
+
+
+async def test_a_write_key_in_a_read_only_session_says_so(tui_env, tmp_path):
+    from idconsole.tui.screens.staged import StagedScreen
+    from idconsole.workspace import Workspace
+
+    app = make_app(Workspace.demo(readonly=True, state_dir=tmp_path / "s"), readonly=True)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"hank@globex.net", "enter")
+        await settle(pilot, app)
+        await pilot.press("M")  # the tree has the focus: M would stage a map
+        await pilot.pause()
+        assert type(app.screen) is LookupScreen
+        said = [n for n in app.notifications if "read-only session" in n.message]
+        assert said and said[-1].title == "Read-only" and said[-1].message.startswith("Map")
+        app.open_staged()
+        await settle(pilot, app)
+        assert isinstance(app.screen, StagedScreen)
+        before = len(app.notifications)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, StagedScreen)  # no dialog
+        assert any("read-only session" in n.message for n in app.notifications[before:])
+        await pilot.press("j")  # not a write key: says nothing
+        await pilot.pause()
+        assert len([n for n in app.notifications[before:] if "read-only" in n.message]) == 1
+
+
+# --- profile tabs -------------------------------------------------------------------------------------
+
+
+async def test_number_keys_switch_the_profile_tabs_and_help_says_so(demo_workspace):
+    from textual.widgets import TabbedContent
+
+    from idconsole.sandbox import demo
+    from idconsole.tui.screens.profile import ProfileScreen
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.push_screen(ProfileScreen(demo.STORY_USER))
+        await settle(pilot, app)
+        screen = app.screen
+        tabs = screen.query_one("#profile-tabs", TabbedContent)
+        for key, pane in [("3", "tab-cohorts"), ("6", "tab-raw"), ("1", "tab-user"), ("4", "tab-recs")]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == pane, key
+        assert "**1**–**6**" in ProfileScreen.HELP
+        assert {"Tab 1", "Tab 6"} <= {c.name for c in screen_commands(screen)}
+        # a digit typed in a box stays text
+        screen.query_one("#rec-ids", Input).focus()
+        await pilot.press("2")
+        await pilot.pause()
+        assert tabs.active == "tab-recs"
+        app.pop_screen()
+        await pilot.pause()
+        app.push_screen(ProfileScreen(demo.STORY_USER, vendor="mixpanel"))
+        await settle(pilot, app)
+        names = {c.name for c in screen_commands(app.screen)}
+        assert "Tab 2" in names and "Tab 6" not in names, names  # Mixpanel has fewer tabs

@@ -101,8 +101,9 @@ class IdConsoleApp(App[int]):
         """True if data may be changed; otherwise say why and return False."""
         if not self.readonly:
             return True
+        flag = " (--readonly)" if self._readonly else ""
         self.notify(
-            f"{what} would change data, and this session is read-only (--readonly).",
+            f"{what} would change data: this is a read-only session{flag}.",
             title="Read-only",
             severity="warning",
             markup=False,

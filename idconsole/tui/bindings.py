@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 
+from idconsole.tui.palette_bindings import bound_keys, declared_bindings
 from idconsole.tui.screens.base import ConsoleScreen, ResultType
 
 APP_BINDINGS: list[BindingType] = [
@@ -41,9 +43,20 @@ class WriteActionsGuard(ConsoleScreen[ResultType]):
             WRITE_ACTIONS = frozenset({"stage_map", "stage_unmap"})
 
     Actions should still start with `if not self.app.check_writable(): return` (defence in depth).
+    Pressing such a key anyway is not silent: it says "read-only session" (`on_key`).
     """
 
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    def on_key(self, event: events.Key) -> None:
+        # the binding is disabled while read-only, so the key would do nothing: say why instead
+        if not self.WRITE_ACTIONS or not self.app.readonly:
+            return
+        for binding in declared_bindings(self):
+            if binding.action.split("(")[0] in self.WRITE_ACTIONS and event.key in bound_keys(self.app, binding):
+                event.stop()
+                self.app.check_writable(binding.description.rstrip("…") or "This action")
+                return
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.WRITE_ACTIONS and self.app.readonly:

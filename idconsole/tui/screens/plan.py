@@ -36,6 +36,7 @@ from idconsole.tui.staging.plan_view import (
     summarize_plan,
 )
 from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.ack_box import AckBox
 from idconsole.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class PlanScreen(WriteActionsGuard[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s,enter", "submit", "Submit…", id="plan.submit",
                 tooltip="Review the summary and confirm; nothing is sent before you do"),
+        Binding("a", "acknowledge", "Acknowledge all", id="plan.acknowledge",
+                tooltip="Tick every warning's Acknowledge box (each stays listed above)"),
         Binding("r", "rebuild", "Rebuild", id="plan.rebuild", tooltip="Build the plan again from the staged set"),
         Binding("escape", "back", "Back", id="plan.back", tooltip="Back to the staged changes"),
         Binding("C", "compare", "Compare", id="plan.compare", show=False,
@@ -78,12 +81,14 @@ What submitting the staged changes would do, computed from the current state of 
 Nothing has been sent.
 
 - **Effects**: each user's mapping or properties before → after.
-- **Warnings**: *blocking* ones (red) must be fixed in the staged changes — submit is disabled while any
-  remain. Other warnings each need their **Acknowledge** box ticked (Tab to it, Space).
+- **Warnings**: each names the change it is about. *Blocking* ones (red) must be fixed in the staged
+  changes — submit is refused while any remain. The others need acknowledging: **a** ticks every box at
+  once after you have read them (they stay listed), or tick one with Tab and Space. Enter never unticks one.
 - **Requests**: the exact endpoints, how many batches and their sizes.
 - **Irreversible**: changes that can never be undone (Mixpanel merge); you will type their ids to confirm.
 
-**s** or **Enter** opens the confirm dialog, **r** rebuilds the plan, **Esc** goes back to the staged changes.
+**s** or **Enter** opens the confirm dialog (on a plan that cannot be sent yet it says why), **r** rebuilds the
+plan, **Esc** goes back to the staged changes.
 """
 
     def __init__(self, plan: Plan | None = None) -> None:
@@ -236,13 +241,13 @@ Nothing has been sent.
         for index, warning in enumerate(self.warnings):
             label = Content.assemble(
                 ({"blocking": "BLOCKING ", "warning": "Warning ", "info": "Note "}.get(warning.severity, ""), "bold"),
-                (f"[{warning.code}] " if warning.code else "", "dim"),
+                literal(f"{warning.about} — " if warning.about else "", limit=200, style="italic"),
                 literal(warning.message, limit=400),
             )
             row = Horizontal(classes=f"plan-warning -{warning.severity}")
             children: list[Widget] = [Static(label, classes="plan-warning-text")]
             if warning.needs_ack and not self.app.readonly:
-                children.append(Checkbox("Acknowledge", id=f"ack-{index}", classes="plan-ack", compact=True))
+                children.append(AckBox("Acknowledge", id=f"ack-{index}", classes="plan-ack", compact=True))
             widgets.append((row, children))
         for row, children in widgets:
             box.mount(row)
@@ -266,7 +271,7 @@ Nothing has been sent.
         if blocking:
             return f"{plural(len(blocking), 'blocking problem')}: fix the staged changes first."
         if not self.acknowledged():
-            return "Acknowledge every warning to submit."
+            return "Acknowledge every warning to submit: a acknowledges them all."
         from idconsole.changes import apply_in_flight
 
         if apply_in_flight(self.app.active_workspace):  # the engine's lock: this console or another process
@@ -287,8 +292,9 @@ Nothing has been sent.
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
-        if allowed and action == "submit" and self._reason:
-            return None  # shown greyed out
+        # submit stays enabled on a plan that cannot be sent: `s` then says why (action_submit)
+        if action == "acknowledge" and (self.app.readonly or not any(True for _ in self.query(".plan-ack"))):
+            return False
         if action == "rebuild" and self._building:
             return None
         return allowed
@@ -339,6 +345,15 @@ Nothing has been sent.
         self.dismiss(None)
         if then == JOURNAL:
             self.app.open_journal()
+
+    def action_acknowledge(self) -> None:
+        """Tick every Acknowledge box; the warnings stay listed (scrolled into view)."""
+        boxes = list(self.query(".plan-ack").results(Checkbox))
+        for box in boxes:
+            box.value = True
+        self.query_one("#plan-warnings").scroll_visible()
+        self.notify(f"{plural(len(boxes), 'warning')} acknowledged; each is still listed under Warnings.",
+                    title="Acknowledged", markup=False)
 
     def action_compare(self) -> None:
         from idconsole.tui.screens.compare import open_compare_for_changes

@@ -69,7 +69,7 @@ The profile of one user, as the vendor reports it now.
 - **Mixpanel**: the cluster's canonical distinct id (the screen says when it is not the id you asked for:
   the ids were merged), its properties and the raw JSON.
 - **/** filters the property tables (key or value), **e** exports the profile as JSON to the cache directory,
-  **c** copies the id, **r** reloads, **Esc** goes back.
+  **c** copies the id, **r** reloads, **1**–**6** switch to the tabs in order, **Esc** goes back.
 - **s** stages a change to the selected user property (set, add, append, ...), **u** stages unsetting it.
   Nothing is sent until you have read the plan and confirmed it (hidden in read-only mode).
 
@@ -89,6 +89,9 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
                 tooltip="Stage a property change (reviewed in the plan before anything is sent)"),
         Binding("u", "stage_unset", "Unset prop…", id="profile.stage_unset",
                 tooltip="Stage removing the selected property"),
+        # 1–6 show the tabs in order (not in the footer: the help and the palette list them)
+        *(Binding(str(n), f"tab({n})", f"Tab {n}", id=f"profile.tab_{n}", show=False,
+                  tooltip=f"Show the profile's tab number {n}") for n in range(1, 7)),
     ]
     WRITE_ACTIONS = frozenset({"stage_set", "stage_unset"})
 
@@ -183,6 +186,9 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             return False
         # identify is an Amplitude operation: Mixpanel profiles have nothing to stage here
         if action in self.WRITE_ACTIONS and self.vendor != "amplitude":
+            return False
+        if action == "tab" and not (parameters and isinstance(parameters[0], int)
+                                    and parameters[0] <= len(self._panes())):
             return False
         return super().check_action(action, parameters)
 
@@ -313,6 +319,14 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             tables.first().focus()
 
     # --- actions -----------------------------------------------------------------------------------
+
+    def _panes(self) -> list[TabPane]:
+        return list(self.query_one("#profile-tabs", TabbedContent).query(TabPane))
+
+    def action_tab(self, number: int) -> None:
+        panes = self._panes()
+        if 1 <= number <= len(panes) and panes[number - 1].id:
+            self.query_one("#profile-tabs", TabbedContent).active = panes[number - 1].id or ""
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -12,7 +12,7 @@ from idconsole.tui.display import plural
 from idconsole.tui.staging.describe import describe_change, merge_ids
 
 if TYPE_CHECKING:
-    from idconsole.changes import Plan
+    from idconsole.changes import Change, Plan
 
 NOT_MAPPED = "(not mapped)"
 #: request kind -> what its body carries (singular, plural); Mixpanel events by default
@@ -36,7 +36,10 @@ class WarningRow:
     key: str
     severity: str  # "blocking" | "warning" | "info"
     message: str
+    #: the engine's code (plan --json has it); the console shows `about` instead
     code: str = ""
+    #: the changes it concerns, in words: `change 2: map hank@globex.net → chain-a` ("" for the whole plan)
+    about: str = ""
 
     @property
     def blocking(self) -> bool:
@@ -123,7 +126,23 @@ def plan_effects(plan: Plan) -> list[EffectRow]:
 
 
 def plan_warnings(plan: Plan) -> list[WarningRow]:
-    return [WarningRow(f"{i}:{w.code}", w.severity, w.message, w.code) for i, w in enumerate(plan.warnings)]
+    """The plan's warnings, each naming the changes it is about by number and in words."""
+    planned = {p.change.id: p for p in plan.changes}
+    rows = []
+    for i, w in enumerate(plan.warnings):
+        about = [_change_words(planned[c].n, planned[c].change) for c in w.change_ids if c in planned]
+        if len(about) > 3:
+            about = [*about[:3], f"and {len(about) - 3} more"]
+        message = w.message
+        if len(w.change_ids) == 1 and w.change_ids[0] in planned:  # "change 2: ..." is said by `about` now
+            message = message.removeprefix(f"change {planned[w.change_ids[0]].n}: ")
+        rows.append(WarningRow(f"{i}:{w.code}", w.severity, message, w.code, "; ".join(about)))
+    return rows
+
+
+def _change_words(n: int, change: Change) -> str:
+    row = describe_change(change)
+    return f"change {n}: {row.op} {row.subject} {row.detail}".rstrip()
 
 
 def plan_requests(plan: Plan) -> list[RequestRow]:
