@@ -28,6 +28,9 @@ from idconsole.api.transport import RetryPolicy
 from idconsole.config.connection import AmplitudeCredentials, Connection, MixpanelCredentials
 from idconsole.config.secret import Secret
 
+#: hundreds of calls to the echo peer: the hourly budgets (search 360, Mixpanel Query API 60) would
+#: refuse most of them before they are sent, and then nothing would be echoed to check
+ECHO_LIMITS = {"usersearch": (100_000, 1.0), "mpquery": (100_000, 1.0)}
 USERS = ["u", "sa", "svc", "svc1", "svc-1", "svc-12"]   # lengths 1..6
 FORMS = ["raw", "quote", "quote_slash", "quote_plus", "quote_lower", "json_ascii", "json_unicode",
          "json_twice", "json_in_form", "html"]
@@ -92,7 +95,7 @@ async def call_echoed(conn: Connection, call: Call, form: str, what: str) -> tup
     """Run one real call against the echoing peer; (the error it raised, the text the peer echoed)."""
     seen: list[dict[str, Any]] = []
     app = echo_app(form, what, seen)
-    client = ApiClient(conn, transport=httpx.ASGITransport(app=app), retry=RetryPolicy.fast(1))
+    client = ApiClient(conn, transport=httpx.ASGITransport(app=app), retry=RetryPolicy.fast(1), limits=ECHO_LIMITS)
     try:
         with pytest.raises(IdConsoleError) as info:
             await call(client)
@@ -162,7 +165,7 @@ async def test_a_non_ascii_secret_key_is_refused_before_sending_with_one_sentenc
     conn = connection(secret_key=f"sk{MARK}é✓")
     seen: list[dict[str, Any]] = []
     client = ApiClient(conn, transport=httpx.ASGITransport(app=echo_app("raw", "auth", seen)),
-                       retry=RetryPolicy.fast(1))
+                       retry=RetryPolicy.fast(1), limits=ECHO_LIMITS)
     try:
         with pytest.raises(BadInput) as info:
             await client.amplitude.profile(user_id="u1")
@@ -210,7 +213,7 @@ async def test_for_connection_knows_every_basic_pair_the_client_sends():
     for conn in (connection("svc-1"), connection(None)):
         seen: list[dict[str, Any]] = []
         client = ApiClient(conn, transport=httpx.ASGITransport(app=echo_app("raw", "auth", seen)),
-                           retry=RetryPolicy.fast(1))
+                           retry=RetryPolicy.fast(1), limits=ECHO_LIMITS)
         try:
             for call in AUTH_CALLS.values():
                 with pytest.raises(IdConsoleError):
