@@ -181,3 +181,31 @@ async def test_first_page_is_drawn_fast_and_flat(demo_workspace):
         took = time.perf_counter() - started
         assert screen.query_one(DataTable).row_count <= timeline.page(0).size
         assert took < 0.1, f"first page took {took:.3f} s"
+
+
+async def test_side_panel_lists_the_devices_after_the_timeline(demo_workspace):
+    """Back on Lookup after reading the timeline, the side panel lists the selected user's devices; the
+    kiosk tablet is flagged shared."""
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await lookup(pilot, app, demo.STORY_USER)
+        assert demo.STORY_WEB_DEVICE not in str(screen.query_one("#node-details-body").render())
+        screen.identity_tree.focus()
+        await pilot.press("t")
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        panel = str(app.screen.query_one("#node-details-body").render())
+        assert "Device" in panel and demo.STORY_WEB_DEVICE in panel and "shared" not in panel
+        kiosk = await lookup(pilot, app, demo.BIG_PARENT)
+        kiosk.identity_tree.focus()
+        await pilot.press("t")
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        panel = str(app.screen.query_one("#node-details-body").render())
+        assert "shared: seen under" in panel

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.widgets import Input
+from textual.widgets import Input, Tree
 
 from idconsole.tui.screens.base import ConsoleScreen
 
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 class InvestigateActions(ConsoleScreen[None]):
     """Mixed into LookupScreen, which provides `found` and `selected_id()`."""
 
-    # show=False: the footer keeps Lookup's own keys (and its pictures); the palette (ctrl+p) lists these
+    # only t in the footer (the ticket's first question); the palette (ctrl+p) lists every one
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "timeline", "Timeline", id="lookup.timeline", show=False,
+        Binding("t", "timeline", "Timeline", id="lookup.timeline",
                 tooltip="Events of every id of the looked-up user's tree, merged newest first"),
         Binding("X", "mixpanel_view", "Mixpanel view", id="lookup.mixpanel_view", show=False,
                 tooltip="Mixpanel: canonical id, properties, ids observed in the cluster's events"),
@@ -50,6 +50,14 @@ class InvestigateActions(ConsoleScreen[None]):
 
         if (found := self._looked_up("the timeline")) is not None:
             self.app.push_screen(TimelineScreen(found))
+
+    def on_screen_resume(self) -> None:
+        # a timeline, compare or report read streams: the side panel can now list the devices
+        from idconsole.tui.widgets.node_details import NodeDetails
+
+        node = self.query_one("#identity-tree", Tree).cursor_node
+        if node is not None and node.data is not None:
+            self.query_one(NodeDetails).show(node.data)
 
     def _box_text(self) -> str:
         return self.query_one("#lookup-input", Input).value.strip()

@@ -11,7 +11,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from idconsole.changes.shared_devices import DeviceSightings, sightings_for
 from idconsole.identity import graph as g
+from idconsole.identity.devices import is_shared
 from idconsole.identity.ids import junk_reason
 from idconsole.tui.text import literal, visible
 
@@ -32,8 +34,24 @@ def _amp(amplitude_id: int | None) -> str:
     return str(amplitude_id) if amplitude_id is not None else "unknown"
 
 
-def describe(node: g.IdNode | None) -> Content:
-    """The panel's text for `node` (pure: easy to test)."""
+def _device_lines(user_id: str, sightings: DeviceSightings | None) -> list[Content]:
+    """The devices this session's streams showed for the user (nothing is read for the panel), each
+    shared one flagged (`identity.devices`' rule). None until a stream of the user was read (t: timeline)."""
+    devices = sightings.devices_of(user_id) if sightings is not None else ()
+    if not devices:
+        return []
+    lines = []
+    for device in devices[:8]:
+        users = len(sightings.users_of(device)) if sightings is not None else 0
+        flag = (f"  shared: seen under {users} user ids", "bold $warning") if is_shared(users) else ("", "")
+        lines.append(_field("Device", Content.assemble(literal(device, limit=SHORT), flag)))
+    if len(devices) > 8:
+        lines.append(Content(f"… and {len(devices) - 8} more devices").stylize("dim"))
+    return lines
+
+
+def describe(node: g.IdNode | None, sightings: DeviceSightings | None = None) -> Content:
+    """The panel's text for `node` (pure: easy to test); `sightings` adds the devices seen so far."""
     if node is None:
         return Content.assemble(("Nothing selected.", "dim"), "\n\nLook a user up, then move in the tree.")
     lines: list[Content] = []
@@ -71,6 +89,7 @@ def describe(node: g.IdNode | None) -> Content:
         else:
             count = g.distinct_count(node.mappings)  # walked once per answer, however big
             lines.append(_field("Mapped from", f"{count} user{'s' if count != 1 else ''}"))
+        lines += _device_lines(node.user_id, sightings)
         chain = node.chain
         if chain is not None and (chain.steps or chain.cycle_to is not None):
             lines.append(Content(""))
@@ -120,5 +139,7 @@ class NodeDetails(VerticalScroll):
         yield Static(describe(None), id="node-details-body", markup=False)
 
     def show(self, node: g.IdNode | None) -> None:
-        self.query_one("#node-details-body", Static).update(describe(node))
+        ws = getattr(self.app, "workspace", None)
+        sightings = sightings_for(ws.client) if ws is not None and node is not None else None
+        self.query_one("#node-details-body", Static).update(describe(node, sightings))
         self.scroll_home(animate=False)
