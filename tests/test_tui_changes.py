@@ -187,17 +187,17 @@ async def test_edit_reorder_drop_and_clear(demo_workspace: Any) -> None:
         edited = staged.get(third.id)
         assert dict(edited.properties) == {"plan": "enterprise"}
         assert [c.id for c in staged] == [first.id, third.id, second.id]
-        # drop asks first, with Cancel focused: Enter keeps the change
+        # drop needs no question (nothing was sent); u puts it back where it was, d drops it again
         await pilot.press("d")
         await settle(pilot, app)
-        assert isinstance(app.screen, AskDialog)
-        assert app.screen.focused is not None and app.screen.focused.id == "ask-cancel"
-        await pilot.press("enter")
+        assert app.screen is editor
+        assert [c.id for c in staged] == [first.id, second.id]
+        await pilot.press("u")
         await settle(pilot, app)
-        assert len(staged) == 3
+        assert [c.id for c in staged] == [first.id, third.id, second.id]
+        assert editor.selected_id() == third.id
+        assert not editor.check_action("undo_drop", ())  # nothing more to put back
         await pilot.press("d")
-        await settle(pilot, app)
-        await pilot.click("#ask-yes")
         await settle(pilot, app)
         assert [c.id for c in staged] == [first.id, second.id]
         # clear asks too
@@ -319,9 +319,10 @@ async def test_confirm_starts_on_cancel_or_in_the_box_for_the_ids(demo_workspace
         await pilot.pause()
         assert app.screen is screen and results == []
         assert any(n.title == "Not confirmed yet" for n in app.notifications)
-        # no invisible tab stop: Tab goes box -> Cancel -> (Apply disabled) -> the box again
-        await pilot.press("tab")
-        assert app.focused is screen.query_one("#confirm-cancel", Button)
+        # no invisible tab stop: Tab goes box -> Ticket -> Note -> Cancel -> (Apply disabled) -> the box again
+        for stop in ("confirm-ticket", "confirm-note", "confirm-cancel"):
+            await pilot.press("tab")
+            assert app.focused is not None and app.focused.id == stop
         await pilot.press("tab")
         assert app.focused is field
         await pilot.press("end", "1", "enter")  # typed ids match: Enter in the box sends
@@ -397,7 +398,7 @@ async def test_stage_plan_confirm_apply_journal_undo(demo_workspace: Any) -> Non
         table = journal.query_one("#journal-table", DataTable)
         assert table.row_count == 1
         assert progress.report.journal_id in table_text(table)
-        assert user in text_of(journal.query_one("#journal-detail-body"))
+        assert user in table_text(journal.query_one("#journal-changes", DataTable))
         await pilot.press("u")
         await settle(pilot, app)
         inverse = list(ws.staged)
@@ -561,8 +562,8 @@ async def test_import_csv_all_or_nothing(demo_workspace: Any, tmp_path: Any) -> 
         await pilot.press("enter")
         await settle(pilot, app)
         assert len(demo_workspace.staged) == 0
-        note = text_of(editor.query_one("#staged-note"))
-        assert "nothing was staged" in note and "line 2" in note
+        note = text_of(editor.query_one("#staged-import-errors"))
+        assert "nothing was staged" in note and "line 2" in note and "line 3" in note
         await pilot.press("i")
         await settle(pilot, app)
         app.screen.query_one("#import-path", Input).value = str(good)
@@ -570,6 +571,7 @@ async def test_import_csv_all_or_nothing(demo_workspace: Any, tmp_path: Any) -> 
         await settle(pilot, app)
         assert [(c.op, c.user_id) for c in demo_workspace.staged] == [("map", CHAIN[0]), ("unmap", STORY_USER)]
         assert editor.query_one("#staged-table", DataTable).row_count == 2
+        assert not editor.query_one("#staged-import-errors").display  # a good import clears the list
 
 
 async def test_a_merge_cannot_be_undone(demo_workspace: Any) -> None:

@@ -235,3 +235,77 @@ async def test_number_keys_switch_the_profile_tabs_and_help_says_so(demo_workspa
         await settle(pilot, app)
         names = {c.name for c in screen_commands(app.screen)}
         assert "Tab 2" in names and "Tab 6" not in names, names  # Mixpanel has fewer tabs
+
+
+# --- CSV import errors --------------------------------------------------------------------------------
+
+
+async def test_csv_import_errors_are_listed_with_line_numbers_under_a_full_table(demo_workspace, tmp_path):
+    from idconsole.changes import Change
+    from idconsole.tui.screens.staged import StagedScreen
+
+    for n in range(3):
+        demo_workspace.staged.add(Change.map(f"user-{n}@example.com", "brand-new-global@example.com"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("op,user_id,global_user_id\nmap,,x\n# a comment\nfrobnicate,a,b\n", "utf-8")
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_staged()
+        await settle(pilot, app)
+        editor = app.screen
+        assert isinstance(editor, StagedScreen)
+        await pilot.press("i")
+        await settle(pilot, app)
+        app.screen.query_one("#import-path", Input).value = str(bad)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+        assert app.screen is editor and len(demo_workspace.staged) == 3
+        shown = editor.query_one("#staged-import-errors")
+        text = str(shown.render())
+        assert shown.display and shown.region.height > 0  # on screen, not just in the widget tree
+        assert "line 2:" in text and "line 4:" in text and "nothing was staged" in text
+        await pilot.press("down")  # moving in the table keeps the list
+        await pilot.pause()
+        assert "line 4:" in str(editor.query_one("#staged-import-errors").render())
+
+
+# --- dropping a staged change ---------------------------------------------------------------------------
+
+
+async def test_drop_needs_no_question_and_u_puts_it_back_but_a_held_change_asks(demo_workspace):
+    from idconsole.changes import Change
+    from idconsole.tui.screens.confirm import AskDialog
+    from idconsole.tui.screens.staged import StagedScreen
+
+    staged = demo_workspace.staged
+    one = staged.add(Change.map("one@example.com", "brand-new-global@example.com"))
+    two = staged.add(Change.map("two@example.com", "brand-new-global@example.com"))
+    held = staged.add(Change.mp_merge("anon-held-1", "held-target-1"))
+    staged.mark([held.id], status="unknown", note="no answer")
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_staged()
+        await settle(pilot, app)
+        editor = app.screen
+        assert isinstance(editor, StagedScreen)
+        assert "Undo drop" not in footer_keys(app)  # nothing to put back yet
+        await pilot.press("d")  # the first row
+        await settle(pilot, app)
+        assert app.screen is editor and [c.id for c in staged] == [two.id, held.id]
+        assert footer_keys(app).get("Undo drop") == "u"
+        await pilot.press("d")
+        await settle(pilot, app)
+        assert [c.id for c in staged] == [held.id]
+        await pilot.press("u", "u")  # latest first, each at its old place
+        await settle(pilot, app)
+        assert [c.id for c in staged] == [one.id, two.id, held.id]
+        editor.query_one("#staged-table").move_cursor(row=2)
+        await pilot.press("d")  # held: its outcome is unknown, so dropping it is asked
+        await settle(pilot, app)
+        assert isinstance(app.screen, AskDialog)
+        await pilot.press("enter")  # Cancel is the default
+        await settle(pilot, app)
+        assert [c.id for c in staged] == [one.id, two.id, held.id]

@@ -31,7 +31,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "profile.tab_6",
     "profile_form.save", "profile_form.cancel",
     "stage_dialog.cancel", "import_csv.cancel",
-    "staged.add", "staged.edit", "staged.drop", "staged.move_up", "staged.move_down", "staged.resolve",
+    "staged.add", "staged.edit", "staged.drop", "staged.undo_drop", "staged.move_up", "staged.move_down", "staged.resolve",
     "staged.import", "staged.clear", "staged.plan", "staged.back",
     "tree.expand", "tree.collapse",
 })  # fmt: skip

@@ -1,30 +1,29 @@
 """The staged-changes editor: everything that would be sent, in order, before any plan.
 
 `StagedScreen()` shows the active workspace's staged set (it follows edits made elsewhere, e.g. staging
-from Lookup). Add by hand, edit, move up/down, drop (asks first), clear (asks first), import a CSV, and
+from Lookup). Add by hand, edit, move up/down, drop (u puts it back), clear (asks first), import a CSV, and
 `P` builds the plan. Nothing here sends anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
-from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.display import plural
 from idconsole.tui.errors import route_worker_error, show_error
+from idconsole.tui.screens.staged_import import StagedImport
 from idconsole.tui.staging import actions
+from idconsole.tui.staging.drop_undo import DropUndo
 from idconsole.tui.staging.freshness import reload_if_changed_outside
 from idconsole.tui.text import literal, visible
+from idconsole.tui.widgets.import_errors import ImportErrors
 from idconsole.tui.widgets.staged_table import StagedTable
 from idconsole.tui.widgets.status_bar import StatusBar
 
@@ -37,7 +36,7 @@ EMPTY_TEXT = (
 )
 
 
-class StagedScreen(WriteActionsGuard[None]):
+class StagedScreen(StagedImport):
     """`StagedScreen()`: the staged changes of `app.workspace`."""
 
     CSS_PATH = "../styles/changes.tcss"
@@ -45,7 +44,10 @@ class StagedScreen(WriteActionsGuard[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="staged.add", tooltip="Stage a change by hand"),
         Binding("e", "edit", "Edit", id="staged.edit", tooltip="Edit the selected change"),
-        Binding("d,delete", "drop", "Drop", id="staged.drop", tooltip="Remove the selected change (asks first)"),
+        Binding("d,delete", "drop", "Drop", id="staged.drop",
+                tooltip="Remove the selected change (u puts it back; a held one asks first)"),
+        Binding("u", "undo_drop", "Undo drop", id="staged.undo_drop",
+                tooltip="Put the last dropped change back where it was"),
         Binding("ctrl+up,K", "move(-1)", "Move up", id="staged.move_up", tooltip="Move the selected change up"),
         Binding("ctrl+down,J", "move(1)", "Move down", id="staged.move_down",
                 tooltip="Move the selected change down"),
@@ -57,7 +59,7 @@ class StagedScreen(WriteActionsGuard[None]):
                 tooltip="See exactly what submitting would do; nothing is sent yet"),
         Binding("escape", "back", "Back", id="staged.back", tooltip="Close the staged changes"),
     ]
-    WRITE_ACTIONS = frozenset({"add", "edit", "drop", "move", "import_csv", "clear", "resolve"})
+    WRITE_ACTIONS = frozenset({"add", "edit", "drop", "undo_drop", "move", "import_csv", "clear", "resolve"})
     HELP = """\
 ## Staged changes
 
@@ -65,7 +67,8 @@ Everything that would be sent, in the order it would be sent. Nothing here sends
 the plan (before → after, warnings, the exact requests), and only a confirmed plan is submitted.
 
 - **a** add a change by hand (map, unmap, property, Mixpanel identify / alias / merge)
-- **e** (or Enter) edit the selected change, **d** drop it (asks first)
+- **e** (or Enter) edit the selected change, **d** drop it at once — **u** puts it back where it was (a held
+  change asks first: its outcome is unknown)
 - **K** / **J** (or ctrl+↑ / ctrl+↓) move it up / down
 - **i** import a CSV (`op,user_id,global_user_id[,key,value]`), **X** clear everything (asks first)
 
@@ -78,6 +81,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         super().__init__()
         self._unsubscribe: Callable[[], None] | None = None
         self._ids: list[str] = []
+        self._dropped = DropUndo()  # what `u` puts back
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,6 +90,7 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
             yield StagedTable(id="staged-table")
             yield Static(EMPTY_TEXT, id="staged-empty", classes="changes-help", markup=False)
             yield Static("", id="staged-note", classes="changes-help")
+            yield ImportErrors(id="staged-import-errors")
         yield StatusBar()
         yield Footer()
 
@@ -207,6 +212,8 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
             return None
         if action == "resolve" and not self._selected_held():
             return False
+        if action == "undo_drop" and not self._dropped:
+            return False
         if action == "plan" and not self._ids:
             return None
         if action == "clear" and not self._ids:
@@ -281,20 +288,39 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
         change_id = self.selected_id()
         if change_id is None:
             return
+        if not self._selected_held():
+            self._drop(change_id)  # nothing was sent: no question, and u puts it back
+            return
         from idconsole.tui.screens.confirm import AskDialog
 
-        description = self.staged.get(change_id).description()
-
+        # a held change was sent with an unknown outcome: dropping it is a decision, asked first, not undone
         def done(yes: bool | None) -> None:
             if yes:
-                index = self._ids.index(change_id) if change_id in self._ids else 0
-                if self._edit("Could not drop the change", lambda: self.staged.drop(change_id)):
-                    if self._ids:
-                        self.query_one("#staged-table", DataTable).move_cursor(
-                            row=min(index, len(self._ids) - 1))
-                    self.notify("Dropped one staged change.", title="Dropped", markup=False)
+                self._drop(change_id, undoable=False)
 
-        self.app.push_screen(AskDialog("Drop this staged change?", description, "Drop"), done)
+        self.app.push_screen(AskDialog("Drop this held change?", self.staged.get(change_id).description(),
+                                       "Drop"), done)
+
+    def _drop(self, change_id: str, *, undoable: bool = True) -> None:
+        index = self._ids.index(change_id) if change_id in self._ids else 0
+        change = self.staged.get(change_id)
+        if not self._edit("Could not drop the change", lambda: self.staged.drop(change_id)):
+            return
+        if self._ids:
+            self.query_one("#staged-table", DataTable).move_cursor(row=min(index, len(self._ids) - 1))
+        if undoable:
+            self._dropped.remember(change, index + 1)
+            self.refresh_bindings()
+        self.notify("Dropped one staged change." + (" u puts it back." if undoable else ""), title="Dropped",
+                    markup=False)
+
+    def action_undo_drop(self) -> None:
+        if not self.app.check_writable("Putting a dropped change back") or not self._dropped:
+            return
+        restored: list[Change] = []
+        if self._edit("Could not put the change back", lambda: restored.append(self._dropped.put_back(self.staged))):
+            self.reload(restored[0].id)
+            self.notify("Put the dropped change back.", title="Undo drop", markup=False)
 
     def action_move(self, delta: int) -> None:
         if not self.app.check_writable("Reordering staged changes"):
@@ -326,52 +352,6 @@ Staged changes survive restarts. In a read-only session the list is shown but ca
                       "Nothing has been sent, and nothing will be.", "Clear all"),
             done,
         )
-
-    def action_import_csv(self) -> None:
-        if not self.app.check_writable("Importing changes"):
-            return
-        from idconsole.tui.screens.stage_dialog import ImportCsvDialog
-
-        def done(path: str | None) -> None:
-            if path:
-                self.import_csv(path)
-
-        self.app.push_screen(ImportCsvDialog(), done)
-
-    @work(group="staged-import", exclusive=True, exit_on_error=False, thread=True)
-    def import_csv(self, path: str) -> None:
-        """Read and validate the CSV off the UI thread; stage every row in one write, or none."""
-        from idconsole.changes import import_csv
-
-        try:
-            parsed = list(import_csv(Path(path).expanduser()))
-        except Exception as exc:
-            self.app.call_from_thread(self._import_failed, exc)
-            return
-        self.app.call_from_thread(self._stage_imported, path, parsed)
-
-    def _import_failed(self, exc: BaseException) -> None:
-        from idconsole.changes import CsvImportError
-
-        rows = list(exc.errors) if isinstance(exc, CsvImportError) else []
-        if not rows:
-            show_error(self.app, exc, context="Import (nothing was staged)")
-            return
-        lines = [literal(f"Import: {plural(len(rows), 'bad row')}; nothing was staged.", style="bold")]
-        lines += [literal(f"  line {line}: {reason}", limit=160) for line, reason in rows[:8]]
-        if len(rows) > 8:
-            lines.append(literal(f"  … and {len(rows) - 8} more"))
-        self.query_one("#staged-note", Static).update(Content("\n").join(lines))
-        self.notify(f"{plural(len(rows), 'bad row')} in the file; nothing was staged (the rows are listed "
-                    "under the table).", title="Import failed", severity="warning", markup=False)
-
-    def _stage_imported(self, path: str, parsed: list[Change]) -> None:
-        if not parsed:
-            self.notify("The file has no changes in it; nothing was staged.", title="Import", markup=False)
-            return
-        if self._edit("Import", lambda: self.staged.extend(parsed)):
-            self.notify(f"Staged {plural(len(parsed), 'change')} from {visible(path, limit=80)}.",
-                        title="Imported", markup=False)
 
     def action_plan(self) -> None:
         # a plan sends nothing: it is shown in a read-only session too (without its submit)
