@@ -124,3 +124,33 @@ async def test_without_the_stream_endpoint_the_view_says_so(demo_workspace):
         assert view.found is not None and view.found.canonical_id == demo.STORY_USER
         title = text_of(view, "#mp-observed-title")
         assert "No observed ids" in title and "not offered" in title
+
+
+async def test_the_vendor_toggle_opens_mixpanel_ids_and_is_remembered(demo_workspace, tmp_path):
+    from idconsole.workspace import Workspace
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        box = screen.query_one("#lookup-input", Input)
+        assert box.has_focus
+        await pilot.press("ctrl+t")   # works while typing
+        await pilot.pause()
+        assert screen.vendor_choice.vendor == "mixpanel" and box.border_title == "Mixpanel"
+        assert "Mixpanel" in app.notifications[-1].message
+        box.value = demo.STORY_MP_PHONE_ANON
+        await pilot.press("enter")
+        await settle(pilot, app)
+        view = app.screen
+        assert isinstance(view, MixpanelViewScreen) and view.distinct_id == demo.STORY_MP_PHONE_ANON
+        assert view.found is not None and view.found.known
+    # a new session of the same profile starts on Mixpanel
+    again = make_app(Workspace.demo(state_dir=tmp_path / "again"))
+    async with again.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, again)
+        assert again.screen.vendor_choice.vendor == "mixpanel"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert again.screen.vendor_choice.vendor == "amplitude"
+        assert again.screen.query_one("#lookup-input", Input).border_title is None

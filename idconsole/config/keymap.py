@@ -21,7 +21,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "journal.undo", "journal.show", "journal.refresh", "journal.staged", "journal.back",
     "lookup.focus_input", "lookup.recent", "lookup.copy", "lookup.profile", "lookup.mixpanel_profile",
     "lookup.stage_map", "lookup.stage_unmap", "lookup.back_to_input",
-    "lookup.timeline", "lookup.mixpanel_view", "lookup.compare", "lookup.report",
+    "lookup.timeline", "lookup.mixpanel_view", "lookup.compare", "lookup.report", "lookup.vendor",
     "timeline.fetch", "timeline.back", "timeline.filter", "timeline.next_page", "timeline.previous_page",
     "mixpanel_view.identify", "mixpanel_view.alias", "mixpanel_view.merge", "mixpanel_view.back",
     "compare.back", "report.copy", "report.export", "report.back", "stage_dialog.compare", "plan.compare",

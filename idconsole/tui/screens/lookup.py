@@ -192,6 +192,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         if ws is None:
             self.set_status("No connection: ctrl+o opens connection profiles.", error=True)
             return
+        if self.asked_in_mixpanel(query):  # the box's vendor toggle (ctrl+t) is on Mixpanel
+            return
         self.last_query = query
         self._hide_matches()
         if "amplitude" not in ws.connection.vendors:

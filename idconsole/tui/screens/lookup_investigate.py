@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Tree
 
 from idconsole.tui.screens.base import ConsoleScreen
+from idconsole.tui.widgets.vendor_toggle import LABELS, MIXPANEL, VendorChoice
 
 if TYPE_CHECKING:
     from idconsole.identity.lookup import Lookup
@@ -30,7 +31,10 @@ class InvestigateActions(ConsoleScreen[None]):
                 tooltip="The selected user and the looked-up one side by side (before a map or merge)"),
         Binding("R", "report", "Report", id="lookup.report", show=False,
                 tooltip="A Markdown summary of the looked-up user for the ticket"),
+        Binding("ctrl+t", "toggle_vendor", "Vendor", id="lookup.vendor", show=False,
+                tooltip="The box looks ids up in Amplitude or Mixpanel (remembered for this profile)"),
     ]
+    _vendor_choice: VendorChoice | None = None
 
     found: Lookup | None
 
@@ -58,6 +62,54 @@ class InvestigateActions(ConsoleScreen[None]):
         node = self.query_one("#identity-tree", Tree).cursor_node
         if node is not None and node.data is not None:
             self.query_one(NodeDetails).show(node.data)
+
+    # --- the box's vendor ---------------------------------------------------------------------
+
+    @property
+    def vendor_choice(self) -> VendorChoice:
+        if self._vendor_choice is None:
+            from idconsole.headless.vendor_choice import pick_vendor  # the CLI's rule for the default
+
+            ws = self.app.workspace
+            if ws is None:
+                self._vendor_choice = VendorChoice("default", ())
+            else:
+                self._vendor_choice = VendorChoice(ws.connection.name, tuple(ws.connection.vendors),
+                                                   pick_vendor(ws, None))
+        return self._vendor_choice
+
+    def on_mount(self) -> None:
+        self._show_vendor()
+
+    def _show_vendor(self) -> None:
+        box = self.query_one("#lookup-input", Input)
+        if self.vendor_choice.vendor == MIXPANEL:
+            box.border_title = "Mixpanel"
+            box.placeholder = "Mixpanel distinct id ($device:…, user id) – Enter opens its cluster"
+        else:
+            box.border_title = None
+            box.placeholder = "user id, device id, Amplitude id or email – Enter looks it up"
+
+    def action_toggle_vendor(self) -> None:
+        choice = self.vendor_choice
+        if not choice.can_toggle:
+            self.notify("This profile has one vendor only.", title="Vendor", severity="warning", markup=False)
+            return
+        vendor = choice.toggle()
+        self._show_vendor()
+        self.notify(f"The box now looks ids up in {LABELS[vendor]} (remembered for this profile).",
+                    title="Vendor", markup=False)
+
+    def asked_in_mixpanel(self, query: str) -> bool:
+        """Enter with the toggle on Mixpanel: open the id's Mixpanel view instead of an Amplitude lookup."""
+        ws = self.app.workspace
+        if ws is None or "amplitude" not in ws.connection.vendors or self.vendor_choice.vendor != MIXPANEL:
+            return False   # (a Mixpanel-only profile: lookup() opens the Mixpanel profile as before)
+        from idconsole.tui.screens.mixpanel_view import MixpanelViewScreen
+
+        other = self.found.user_id if self.found is not None else None
+        self.app.push_screen(MixpanelViewScreen(query, other=other))
+        return True
 
     def _box_text(self) -> str:
         return self.query_one("#lookup-input", Input).value.strip()
