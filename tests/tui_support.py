@@ -179,6 +179,8 @@ def tui_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryK
     keyring.set_keyring(backend)
     secrets.clear_session()
     reset_budgets()  # rate budgets are shared per process: start full, so status bars are deterministic
+    # the journal's operator defaults to the OS user: the same name on every machine (getpass reads LOGNAME first)
+    monkeypatch.setenv("LOGNAME", "support")
     try:
         yield backend
     finally:

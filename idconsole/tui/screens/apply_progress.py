@@ -1,7 +1,7 @@
 """Submitting a confirmed plan: progress (batches, counts, time left), cancel between batches, then results.
 
-`ApplyProgressScreen(plan, acknowledge_warnings=..., allow_irreversible=...)` starts the submit when it is
-shown. `start=False` only shows the screen (tests drive it with `show_progress(progress)` and
+`ApplyProgressScreen(plan, acknowledge_warnings=..., allow_irreversible=..., ticket=..., note=...)` starts the
+submit when it is shown (the journal records the operator setting, the ticket and the note). `start=False` only shows the screen (tests drive it with `show_progress(progress)` and
 `show_report(report)`). One apply per profile at a time (the engine's lock): a second one is refused.
 
 It dismisses with what the user wants next, for the screen that pushed it (the plan) to act on:
@@ -88,9 +88,13 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
         acknowledge_warnings: bool = False,
         allow_irreversible: bool = False,
         start: bool = True,
+        ticket: str | None = None,
+        note: str | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
+        self.ticket = ticket
+        self.note = note
         self.acknowledge_warnings = acknowledge_warnings
         self.allow_irreversible = allow_irreversible
         self._start = start
@@ -160,6 +164,9 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
                 allow_irreversible=self.allow_irreversible,
                 progress=self.show_progress,
                 cancel=self.cancel_event,
+                operator=self.app.user_settings.operator,
+                ticket=self.ticket,
+                note=self.note,
             )
         except changes.ApplyRefused as exc:  # checked before anything was sent
             self.error = exc

@@ -3,6 +3,8 @@
 `ConfirmSubmitScreen(plan)` dismisses True only when Apply is pressed (or Enter in a typed confirmation).
 For a plain plan Cancel has the focus when it opens, so Enter or Esc cancels; for irreversible changes (a
 Mixpanel merge) the focus is in the box for the ids, and Apply is enabled only once every box matches. `AskDialog(title, message, yes_label)` is a generic "are you sure" with the same rule.
+The optional Ticket and Note boxes go to the journal with the operator (`ticket`, `note` once confirmed);
+a ticket or note the engine refuses (`journal_meta`) is said in one sentence and keeps Apply disabled.
 """
 
 from __future__ import annotations
@@ -44,11 +46,17 @@ Move to **Apply** with Tab (or →) and press Enter to send.
 An irreversible change (a Mixpanel merge) must be confirmed by typing its two ids, separated by a space: the
 focus starts in that box, and **Enter** there sends once every typed pair matches (until then it says what
 is still missing). **Esc** cancels.
+
+**Ticket** and **Note** are optional: they are recorded in the journal with your name (the `operator`
+setting, else the OS user), so the team can tell later who did what and why. Enter there moves on.
 """
 
     def __init__(self, plan: Plan) -> None:
         super().__init__()
         self.plan = plan
+        #: what the journal records with this submit, set when it is confirmed
+        self.ticket: str | None = None
+        self.note: str | None = None
         self.summary = summarize_plan(plan)
         #: for each irreversible change, the ids to type
         self.expected: list[tuple[str, ...]] = [ids for ids in self.summary.irreversible_ids if ids]
@@ -83,16 +91,51 @@ is still missing). **Esc** cancels.
                                     classes="confirm-type")
                 else:
                     yield Static("Nothing in this plan is irreversible.", classes="changes-help", markup=False)
+                yield Static(literal(f"Recorded in the journal as {self._operator()}; ticket and note are "
+                                     "optional."), id="confirm-recorded", classes="changes-help")
+                yield Input(placeholder="Ticket (optional), e.g. SUP-1234", id="confirm-ticket",
+                            classes="confirm-meta")
+                yield Input(placeholder="Note (optional): why", id="confirm-note", classes="confirm-meta")
+                yield Static("", id="confirm-problem", classes="changes-irreversible")
             with Horizontal(classes="changes-dialog-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="primary")
                 yield Button("Apply", id="confirm-apply", variant="error", disabled=bool(self.expected))
 
     def on_mount(self) -> None:
+        self.query_one("#confirm-problem", Static).display = False
         # focus never starts on the destructive button: on Cancel, or in the first box to type ids in
         if self.expected:
             self.query_one("#confirm-type-0", Input).focus()
         else:
             self.query_one("#confirm-cancel", Button).focus()
+
+    def _operator(self) -> str:
+        from idconsole.changes.journal_meta import checked_operator
+
+        return checked_operator(self.app.user_settings.operator)
+
+    def meta_problem(self) -> str:
+        """The engine's sentence for a ticket or note it would refuse, "" when both are fine."""
+        from idconsole.api.errors import BadInput
+        from idconsole.changes import check_note, check_ticket
+
+        try:
+            check_ticket(self.query_one("#confirm-ticket", Input).value)
+            check_note(self.query_one("#confirm-note", Input).value)
+        except BadInput as exc:
+            return str(exc)
+        return ""
+
+    def ready(self) -> bool:
+        """Every irreversible change typed, and a ticket and note the journal can keep."""
+        return self.typed_ok() and not self.meta_problem()
+
+    def _confirm(self) -> None:
+        from idconsole.changes import check_note, check_ticket
+
+        self.ticket = check_ticket(self.query_one("#confirm-ticket", Input).value)
+        self.note = check_note(self.query_one("#confirm-note", Input).value)
+        self.dismiss(True)
 
     def typed_ok(self) -> bool:
         for index, ids in enumerate(self.expected):
@@ -103,13 +146,23 @@ is still missing). **Esc** cancels.
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.query_one("#confirm-apply", Button).disabled = not self.typed_ok()
+        problem = self.meta_problem()
+        line = self.query_one("#confirm-problem", Static)
+        line.update(literal(problem))
+        line.display = bool(problem)
+        self.query_one("#confirm-apply", Button).disabled = bool(problem) or not self.typed_ok()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        # the typing is the confirmation: Enter sends once every pair matches, else says what is missing
         event.stop()
-        if self.typed_ok():
-            self.dismiss(True)
+        if event.input.id in ("confirm-ticket", "confirm-note"):
+            self.focus_next()  # Enter in the ticket or note never sends
+            return
+        # the typing is the confirmation: Enter sends once every pair matches, else says what is missing
+        if self.ready():
+            self._confirm()
+            return
+        if self.typed_ok():  # the ids match, the ticket or note does not fit: the problem line says why
+            self.query_one("#confirm-ticket", Input).focus()
             return
         for index, ids in enumerate(self.expected):
             box = self.query_one(f"#confirm-type-{index}", Input)
@@ -121,8 +174,8 @@ is still missing). **Esc** cancels.
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "confirm-apply" and self.typed_ok():
-            self.dismiss(True)
+        if event.button.id == "confirm-apply" and self.ready():
+            self._confirm()
         elif event.button.id == "confirm-cancel":
             self.dismiss(False)
 

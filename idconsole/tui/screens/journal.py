@@ -1,8 +1,12 @@
 """The journal: every submit, newest first, what each change did, and undo where one exists.
 
-`JournalScreen()` lists the active workspace's journal; the selected entry is shown below the list.
-`u` stages the inverse of the selected entry (it sends nothing: the inverse is reviewed in a plan like any
-other change). A Mixpanel merge cannot be undone, and the screen says so.
+`JournalScreen()` lists the active workspace's journal; the selected entry is shown below the list, with
+who submitted it, the ticket and the note, and its changes numbered as `idconsole journal show` numbers
+them. `/` filters the list to the entries whose changes touch one user id (the engine's
+`entries_touching`, as `idconsole journal --user`). `u` stages the inverse of the selected entry — only of
+the changes marked with space in its detail when any are (`undo ID --changes N,...`). It sends nothing:
+the inverse is reviewed in a plan like any other change. A Mixpanel merge cannot be undone, and the
+screen says so.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
 from idconsole.tui.bindings import WriteActionsGuard
@@ -23,15 +27,13 @@ from idconsole.tui.errors import route_worker_error, show_error
 from idconsole.tui.staging import actions
 from idconsole.tui.staging.results_view import journal_entry_view
 from idconsole.tui.text import literal, visible
-from idconsole.tui.widgets.results_table import results_table
+from idconsole.tui.widgets.journal_changes import JournalChanges
 from idconsole.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from idconsole.changes import JournalEntry
-
-MAX_DETAIL_ROWS = 300
 
 
 class JournalScreen(WriteActionsGuard[None]):
@@ -40,8 +42,11 @@ class JournalScreen(WriteActionsGuard[None]):
     CSS_PATH = "../styles/changes.tcss"
     TITLE = "Journal"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("u", "undo", "Undo (stage inverse)", id="journal.undo",
-                tooltip="Stage the changes that reverse the selected entry; nothing is sent"),
+        Binding("u", "undo", "Undo", id="journal.undo",
+                tooltip="Stage the changes that reverse the selected entry (only its marked changes, if any); "
+                        "nothing is sent"),
+        Binding("slash", "filter", "Filter", id="journal.filter",
+                tooltip="Only the entries whose changes touch one user id"),
         Binding("enter", "show", "Show", id="journal.show", tooltip="Read the selected entry in full"),
         Binding("r", "refresh", "Refresh", id="journal.refresh", tooltip="Read the journal again"),
         Binding("S", "staged", "Staged changes", id="journal.staged", tooltip="Open the staged changes"),
@@ -52,27 +57,38 @@ class JournalScreen(WriteActionsGuard[None]):
 ## Journal
 
 Every submit, newest first: when, what was sent, what the server acknowledged, and what reading it back
-showed. The selected entry is shown below the list; **Enter** moves into it to scroll.
+showed, who submitted it (the operator), the ticket and the note. The selected entry is shown below the
+list; **Enter** moves into its changes (numbered as `idconsole journal show` numbers them).
+
+**/** filters the list to the entries whose changes touch one user id (as the user, the global id or a
+Mixpanel id): type it, **Enter**. **Esc** clears the filter.
 
 **u** stages the inverse of the selected entry (map → unmap or the previous mapping, property → its old
-value). It sends nothing: review it in the staged changes and submit it like any change.
-A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journal again.
+value). To undo only some of its changes, mark them with **space** in the entry's changes first; **u**
+then undoes just those, in a safe order. It sends nothing: review it in the staged changes and submit it
+like any change. A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journal again.
 """
 
     def __init__(self) -> None:
         super().__init__()
+        self._all: list[JournalEntry] = []  # the whole journal; `_entries` is what the filter lets through
         self._entries: list[JournalEntry] = []
         self._ids: list[str] = []
         self._loading = True
+        #: the user id the list is filtered by (None: every entry)
+        self.user_filter: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="journal-body", classes="changes-body"):
             yield Static("Reading the journal…", id="journal-summary", classes="changes-summary")
+            yield Input(placeholder="user id, then Enter (Esc clears)", id="journal-filter")
             table: DataTable[Any] = DataTable(id="journal-table", cursor_type="row", zebra_stripes=True)
             yield table
-            with VerticalScroll(id="journal-detail"):
+            with VerticalScroll(id="journal-detail", can_focus=False):
                 yield Static("", id="journal-detail-title", classes="changes-section")
+                yield Static("", id="journal-detail-meta")
+                yield JournalChanges(id="journal-changes")
                 yield Static("", id="journal-detail-body")
         yield StatusBar()
         yield Footer()
@@ -84,6 +100,7 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         table.add_column("Changes", key="changes", width=7)
         table.add_column("Outcome", key="outcome", width=24)
         table.add_column("Summary", key="summary", width=34)
+        self.query_one("#journal-filter", Input).display = False
         table.focus()
         self.load()
 
@@ -105,9 +122,12 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         show_error(self.app, exc, context="Journal")
 
     def show_entries(self, entries: list[JournalEntry]) -> None:
-        """`entries` newest first (as the journal gives them)."""
+        """`entries` newest first (as the journal gives them); the filter, if any, still applies."""
+        from idconsole.changes import entries_touching
+
         self._loading = False
-        self._entries = list(entries)
+        self._all = list(entries)
+        self._entries = self._all if self.user_filter is None else entries_touching(self._all, self.user_filter)
         table = self.query_one("#journal-table", DataTable)
         current = self.selected_id()
         table.clear()
@@ -126,10 +146,16 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         if current in self._ids:
             table.move_cursor(row=self._ids.index(current))
         count = len(self._entries)
-        self.query_one("#journal-summary", Static).update(
-            literal(f"{plural(count, 'entry', 'entries')} · newest first" if count else
-                    "The journal is empty: nothing has been submitted from this profile yet.")
-        )
+        if self.user_filter is not None:
+            who = repr(visible(self.user_filter, limit=120))
+            summary = (f"{count} of {plural(len(self._all), 'entry', 'entries')} touch {who} · newest first · "
+                       "Esc clears the filter" if count else
+                       f"No entry of this journal touches {who} ({plural(len(self._all), 'entry', 'entries')} in "
+                       "all) · Esc clears the filter")
+        else:
+            summary = (f"{plural(count, 'entry', 'entries')} · newest first" if count else
+                       "The journal is empty: nothing has been submitted from this profile yet.")
+        self.query_one("#journal-summary", Static).update(literal(summary))
         self.query_one("#journal-table").display = bool(count)
         self.show_selected()
         self.refresh_bindings()
@@ -150,32 +176,63 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         return self._entries[self._ids.index(entry_id)]
 
     def show_selected(self) -> None:
+        from idconsole.changes.journal_meta import shown
+
         entry = self.selected_entry()
         title = self.query_one("#journal-detail-title", Static)
+        meta = self.query_one("#journal-detail-meta", Static)
         body = self.query_one("#journal-detail-body", Static)
+        changes = self.query_one("#journal-changes", JournalChanges)
+        changes.show_entry(entry)
+        changes.display = entry is not None
         if entry is None:
             title.update("")
+            meta.update("")
             body.update("")
             return
         view = journal_entry_view(entry)
         title.update(literal(f"Entry {view.id} · {view.when} · {view.outcome}"))
-        table = results_table(view.rows, max_rows=MAX_DETAIL_ROWS, limits=(40, 50, 50, 80), coloured=False)
-        parts: list[RenderableType] = [table]
+        meta.update(literal(f"By {shown(entry.operator)} · ticket {shown(entry.ticket)} · note "
+                            f"{shown(entry.note)}", limit=600))
+        self._update_body(entry)
+
+    @staticmethod
+    def _marks_hint(changes: JournalChanges) -> Text:
+        if changes.marked:
+            numbers = ", ".join(str(n) for n in sorted(changes.marked))
+            return Text(f"Marked: {numbers} — u undoes only these (space unmarks).", style="bold")
+        return Text("u undoes every change of this entry; mark some with space (Enter first) to undo only those.",
+                    style="dim")
+
+    def on_journal_changes_marks_changed(self, event: JournalChanges.MarksChanged) -> None:
+        event.stop()
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        self._update_body(entry)
+
+    def _update_body(self, entry: JournalEntry) -> None:
+        view = journal_entry_view(entry)
+        parts: list[RenderableType] = [self._marks_hint(self.query_one("#journal-changes", JournalChanges))]
         if view.irreversible:
             parts.append(Text("\n⚠ This entry contains a Mixpanel merge: a merge cannot be undone.", style="bold red"))
         if view.undo_note:
             parts.append(cell(view.undo_note, limit=300, style="dim"))
         from rich.console import Group
 
-        body.update(Group(*parts))
+        self.query_one("#journal-detail-body", Static).update(Group(*parts))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        if event.data_table.id != "journal-table":
+            return
         self.show_selected()
         self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
+        if event.data_table.id != "journal-table":
+            return
         self.action_show()
 
     # -- actions -----------------------------------------------------------------------------
@@ -193,11 +250,35 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         return allowed
 
     def action_show(self) -> None:
-        detail = self.query_one("#journal-detail", VerticalScroll)
-        if detail.has_focus:
+        changes = self.query_one("#journal-changes", JournalChanges)
+        if changes.has_focus:
             self.query_one("#journal-table").focus()
         else:
-            detail.focus()
+            changes.focus()
+
+    # -- filter by user id -------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#journal-filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "journal-filter":
+            return
+        event.stop()
+        self.set_user_filter(event.value or None)
+        self.query_one("#journal-table").focus()
+
+    def set_user_filter(self, user_id: str | None) -> None:
+        """Show only the entries whose changes touch `user_id` (None: every entry)."""
+        self.user_filter = user_id
+        box = self.query_one("#journal-filter", Input)
+        if user_id is None:
+            box.value = ""
+            box.display = False
+        if not self._loading:
+            self.show_entries(self._all)
 
     def action_refresh(self) -> None:
         self._loading = True
@@ -210,24 +291,29 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         entry = self.selected_entry()
         if entry is None:
             return
-        self.undo(entry)
+        marks = self.query_one("#journal-changes", JournalChanges)
+        numbers = sorted(marks.marked) if marks.entry_id == entry.journal_id else []
+        self.undo(entry, numbers)
 
     @work(group="journal-undo", exclusive=True, exit_on_error=False)
-    async def undo(self, entry: JournalEntry) -> None:
+    async def undo(self, entry: JournalEntry, numbers: list[int] | None = None) -> None:
+        """Stage the inverse of `entry`, or only of its changes with these 1-based numbers."""
         from idconsole import changes
 
         view = journal_entry_view(entry)
         try:
+            only = [c.id for c in changes.select_changes(entry, numbers)] if numbers else None
             # as `idconsole undo` does: ordered on the mappings the server holds now (only lookups are sent)
-            inverse, notes = await changes.undo_with_lookup(self.app.active_workspace, entry)
+            inverse, notes = await changes.undo_with_lookup(self.app.active_workspace, entry, only=only)
         except Exception as exc:
             show_error(self.app, exc, context="Undo")
             return
+        which = f"changes {', '.join(map(str, numbers))} of " if numbers else ""
         notes_text = " ".join(visible(n, limit=200) for n in notes)
         if not inverse:
             self.notify(
                 ("Nothing to stage: " + notes_text) if notes_text else "This entry has nothing that can be undone.",
-                title=f"Undo {visible(view.id)}",
+                title=f"Undo {which}{visible(view.id)}",
                 severity="warning",
                 markup=False,
                 timeout=10,
@@ -238,8 +324,11 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         except Exception as exc:
             show_error(self.app, exc, context="Undo")
             return
+        marks = self.query_one("#journal-changes", JournalChanges)
+        if numbers and marks.entry_id == entry.journal_id:
+            marks.clear_marks()
         self.notify(
-            f"Staged {plural(len(inverse), 'inverse change')} for entry {visible(view.id)}. Nothing was sent: "
+            f"Staged {plural(len(inverse), 'inverse change')} for {which}entry {visible(view.id)}. Nothing was sent: "
             "review them in Staged changes (S) and submit. " + notes_text,
             title="Undo staged",
             markup=False,
@@ -250,6 +339,11 @@ A **Mixpanel merge cannot be undone**; the entry says so. **r** reads the journa
         self.app.open_staged()
 
     def action_back(self) -> None:
+        # Esc in the filter box, or with a filter on, clears the filter; otherwise it closes the journal
+        if self.user_filter is not None or self.query_one("#journal-filter", Input).has_focus:
+            self.set_user_filter(None)
+            self.query_one("#journal-table").focus()
+            return
         self.dismiss(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

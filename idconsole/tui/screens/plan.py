@@ -42,6 +42,7 @@ from idconsole.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from idconsole.changes import Plan
     from idconsole.tui.screens.apply_progress import ApplyProgressScreen
+    from idconsole.tui.screens.confirm import ConfirmSubmitScreen
 
 #: rows shown per table; the rest is counted ("… and 1,234 more") — the CLI's `plan --json` has them all
 MAX_ROWS = 200
@@ -318,9 +319,10 @@ plan, **Esc** goes back to the staged changes.
             return
         from idconsole.tui.screens.confirm import ConfirmSubmitScreen
 
-        self.app.push_screen(ConfirmSubmitScreen(plan), lambda ok: self._confirmed(plan, ok))
+        confirm = ConfirmSubmitScreen(plan)
+        self.app.push_screen(confirm, lambda ok: self._confirmed(plan, ok, confirm))
 
-    def _confirmed(self, plan: Plan, ok: bool | None) -> None:
+    def _confirmed(self, plan: Plan, ok: bool | None, confirm: ConfirmSubmitScreen | None = None) -> None:
         if not ok:
             self.notify("Nothing was sent.", title="Submit cancelled", markup=False)
             return
@@ -328,7 +330,9 @@ plan, **Esc** goes back to the staged changes.
 
         summary = summarize_plan(plan)
         progress = ApplyProgressScreen(plan, acknowledge_warnings=any(w.needs_ack for w in self.warnings),
-                                       allow_irreversible=bool(summary.irreversible))
+                                       allow_irreversible=bool(summary.irreversible),
+                                       ticket=confirm.ticket if confirm else None,
+                                       note=confirm.note if confirm else None)
         self.app.push_screen(progress, lambda then: self._submitted(progress, then))
 
     def _submitted(self, progress: ApplyProgressScreen, then: str | None) -> None:
