@@ -209,3 +209,55 @@ async def test_side_panel_lists_the_devices_after_the_timeline(demo_workspace):
         await settle(pilot, app)
         panel = str(app.screen.query_one("#node-details-body").render())
         assert "shared: seen under" in panel
+
+
+def _streams(ids: int, events: int):
+    """`ids` synthetic streams of `events` events each (newest first), a web device and a phone per user."""
+    import datetime as dt
+    import random
+
+    from idconsole.api.activity_models import ActivityEvent, ActivityUser, UserActivity
+
+    rng = random.Random(ids * events)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    out = []
+    for n in range(ids):
+        user = f"user-{n}@example.com"
+        rows = []
+        for i in range(events):
+            when = start + dt.timedelta(seconds=rng.randint(0, 180 * 86_400))
+            device = f"web-{n}" if rng.random() < 0.6 else f"phone-{n}"
+            rows.append(ActivityEvent(event_type=rng.choice(("login", "screen viewed", "[bold]x[/]")), time=when,
+                                      user_id=user, device_id=device, platform="Web", uuid=f"{n}-{i}"))
+        rows.sort(key=lambda e: e.time, reverse=True)
+        out.append(UserActivity(100 + n, ActivityUser(user, 100 + n), tuple(rows), False, 1))
+    return out
+
+
+async def test_data_to_drawn_first_page_is_under_100_ms_and_flat(demo_workspace):
+    """Five ids x 1,000 events: from the fetched streams to the drawn first page (merge, headers, one page
+    of rows in the table, a frame) under 0.1 s; ten times the events costs far less than ten times the
+    time (only the first page is drawn)."""
+    from idconsole.identity.timeline import build_timeline
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        await pilot.press("enter")
+        await settle(pilot, app)
+
+        async def drawn(streams) -> float:
+            best = float("inf")
+            for _ in range(3):
+                started = time.perf_counter()
+                screen.show_timeline(build_timeline(streams))
+                await pilot.pause()   # the frame is drawn
+                best = min(best, time.perf_counter() - started)
+            assert screen.query_one(DataTable).row_count == screen.timeline.page(0).size
+            return best
+
+        small = await drawn(_streams(5, 100))
+        big = await drawn(_streams(5, 1000))
+        print(f"data to drawn first page: 5x100 {small * 1000:.1f} ms, 5x1000 {big * 1000:.1f} ms")
+        assert big < 0.1, f"5 x 1,000 events took {big * 1000:.0f} ms to the drawn first page"
+        assert big < small * 5, (small, big)

@@ -60,7 +60,10 @@ into it), merged **newest first**. Each row says the user id the event was sent 
     TimelineScreen #timeline-page { height: 1; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "fetch", "Fetch", id="timeline.fetch", tooltip="Read the activity (the cost is shown)"),
+        # show=False and the page keys always listed: the footer never changes when the data arrives (a
+        # footer recompose costs more than the whole first page)
+        Binding("enter", "fetch", "Fetch", id="timeline.fetch", show=False,
+                tooltip="Read the activity (the cost is shown)"),
         Binding("escape", "back", "Back / stop", id="timeline.back",
                 tooltip="Cancel the question, stop reading, clear the filter, or go back"),
         Binding("slash,f", "filter", "Filter", id="timeline.filter", tooltip="Filter by event type"),
@@ -113,8 +116,6 @@ into it), merged **newest first**. Each row says the user id the event was sent 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "fetch":
             return self.state == ASKING
-        if action in ("filter", "next_page", "previous_page"):
-            return self.state == SHOWN
         return True
 
     # --- fetching ------------------------------------------------------------------------------
@@ -123,6 +124,9 @@ into it), merged **newest first**. Each row says the user id the event was sent 
         if self.state == ASKING:
             self.state = LOADING
             self.refresh_bindings()
+            table = self.query_one(DataTable)
+            table.disabled = False   # focused now, not when the data arrives (that would redraw the footer)
+            table.focus()
             self._say(words.progress_text(0, len(self.targets), None))
             self.fetch()
 
@@ -153,7 +157,6 @@ into it), merged **newest first**. Each row says the user id the event was sent 
     def show_timeline(self, timeline: Timeline, *, stopped: bool = False) -> None:
         self.timeline = timeline
         self.state = SHOWN
-        self.refresh_bindings()
         lines = [words.header_line(h) for h in timeline.headers]
         lines += [Content.assemble(literal(m.target.label, limit=60), f": {m.note}") for m in self.missing]
         shared = [d for d in timeline.devices if d.shared]
@@ -166,9 +169,6 @@ into it), merged **newest first**. Each row says the user id the event was sent 
                           f"{len(timeline.markers)} identity changes.").stylize("dim"))
         self._view = timeline.view()
         self.draw_page(0)
-        table = self.query_one(DataTable)
-        table.disabled = False
-        table.focus()
 
     # --- pages and filter ----------------------------------------------------------------------
 
@@ -204,6 +204,8 @@ into it), merged **newest first**. Each row says the user id the event was sent 
             self.draw_page(self._page.number - 1)
 
     def action_filter(self) -> None:
+        if self.timeline is None:
+            return
         box = self._open_filter(True)
         box.value = self._filter
         box.focus()
