@@ -87,6 +87,16 @@ class Workspace:
 
         return statuses_for(self.connection)
 
+    def redactor(self) -> Callable[[str], str]:
+        """The client's own redactor (every form a secret takes on the wire) for text this workspace
+        shows or writes; built from the connection when no client exists yet (nothing is imported)."""
+        client = self._client
+        if client is not None:
+            return client.transport.redact
+        from idconsole.api.redact import Redactor
+
+        return Redactor.for_connection(self.connection)
+
     @property
     def sandbox_app(self) -> Any:
         """The in-process sandbox ASGI app when this is the demo (None against a real service)."""
@@ -252,3 +262,28 @@ def demo_connection(config: Any, *, base_url: str = DEMO_BASE_URL, name: str = "
         ),
         secret_sources={"all": "sandbox defaults"},
     )
+
+
+def demo_profile_ids() -> tuple[tuple[str, ...], str | None]:
+    """The demo's own recommendation and prediction ids, so the demo profile's tabs are not empty."""
+    from idconsole.sandbox import demo
+
+    return tuple(demo.REC_IDS), demo.PREDICTION_ID
+
+
+def fresh_demo_target() -> tuple[Connection, Any]:
+    """A connection and an in-process transport to a fresh demo sandbox (the story, no saved world): what
+    the Connections screen tests the demo entry against, touching nobody's world."""
+    import httpx
+
+    from idconsole.sandbox import SandboxConfig, create_app
+
+    config = SandboxConfig()
+    return demo_connection(config), httpx.ASGITransport(app=create_app(config))
+
+
+def serve_sandbox(argv: list[str]) -> int:
+    """`idconsole sandbox serve ...`: the emulator as an HTTP server (its own flags)."""
+    from idconsole.sandbox.serve import main
+
+    return main(argv)

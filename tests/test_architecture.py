@@ -132,3 +132,17 @@ def test_importing_every_service_module_loads_no_textual():
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"importing the services loaded: {result.stdout}{result.stderr[-3000:]}"
+
+
+def test_only_the_cli_and_the_workspace_import_the_sandbox():
+    """The emulator is reached through workspace.py (demo, reset, serve): no screen, command or service
+    imports it, not even inside a function."""
+    allowed = {PACKAGE / "cli.py", PACKAGE / "workspace.py"}
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path not in allowed and (PACKAGE / "sandbox") not in path.parents
+        for line, module in _imports(path)
+        if module == "idconsole.sandbox" or module.startswith("idconsole.sandbox.")
+    ]
+    assert offences == []

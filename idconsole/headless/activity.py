@@ -28,7 +28,6 @@ from idconsole.api.errors import BadInput
 from idconsole.headless.errors import EXIT_NOT_FOUND, EXIT_OK
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import note, print_json, visible, write
-from idconsole.headless.vendor_choice import MIXPANEL, pick_vendor
 from idconsole.identity.activity import (
     DEFAULT_MAX_EVENTS,
     ActivityResult,
@@ -40,6 +39,7 @@ from idconsole.identity.lookup import look_up
 from idconsole.identity.mixpanel_lookup import QUERY_COST, as_stream, look_up_mixpanel
 from idconsole.identity.resolve import AMBIGUOUS, UNKNOWN, check_query
 from idconsole.identity.timeline import EVENT, IdHeader, Row, Timeline, build_timeline, mapping_records
+from idconsole.identity.vendor_choice import MIXPANEL, pick_vendor
 from idconsole.workspace import Workspace
 
 

@@ -23,7 +23,6 @@ from idconsole.api.models import UserMappings
 from idconsole.headless.lookup_mixpanel import lookup_mixpanel
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import mappings_lines, note, print_json, visible, write
-from idconsole.headless.vendor_choice import MIXPANEL, pick_vendor
 from idconsole.identity.lookup import Lookup, look_up_many, search_ahead_allowed, search_budget_of
 from idconsole.identity.resolve import (
     AMBIGUOUS,
@@ -35,6 +34,7 @@ from idconsole.identity.resolve import (
     UNKNOWN,
     check_query,
 )
+from idconsole.identity.vendor_choice import MIXPANEL, pick_vendor
 from idconsole.workspace import Workspace
 
 if TYPE_CHECKING:

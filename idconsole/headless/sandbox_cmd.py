@@ -1,7 +1,7 @@
 """`idconsole sandbox reset --demo`: put the demo world back to its story (Workspace.reset_demo).
 
 Only the demo world is ever reset: without `--demo` (or with `--profile`) it says so and exits 2.
-`sandbox serve` is handed to `idconsole.sandbox.serve` before argument parsing (cli.py); it only
+`sandbox serve` is handed to the sandbox's server before argument parsing (cli.py); it only
 arrives here when global flags come first (`idconsole --demo sandbox serve`), and is handed over then.
 """
 
@@ -15,9 +15,9 @@ from idconsole.headless.output import note, print_json
 
 def run(ns: Any) -> int:
     if ns.sandbox_command == "serve":
-        from idconsole.sandbox.serve import main as serve_main
+        from idconsole.workspace import serve_sandbox
 
-        return serve_main(list(getattr(ns, "rest", [])))
+        return serve_sandbox(list(getattr(ns, "rest", [])))
     return _reset(ns)
 
 

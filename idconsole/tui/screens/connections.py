@@ -372,14 +372,9 @@ Your connection profiles. Pick one with the arrows and press **Enter** (or **o**
         transport = app.transport
         try:
             if entry.kind == "demo":
-                import httpx
+                from idconsole.workspace import fresh_demo_target
 
-                from idconsole.sandbox import SandboxConfig, create_app
-                from idconsole.workspace import demo_connection
-
-                config = SandboxConfig()
-                connection = demo_connection(config)
-                transport = httpx.ASGITransport(app=create_app(config))
+                connection, transport = fresh_demo_target()
             else:
                 connection = resolve_connection(None if entry.kind == "env" else entry.name)
             checked = await probe(connection, transport=transport)

@@ -68,7 +68,7 @@ class InvestigateActions(ConsoleScreen[None]):
     @property
     def vendor_choice(self) -> VendorChoice:
         if self._vendor_choice is None:
-            from idconsole.headless.vendor_choice import pick_vendor  # the CLI's rule for the default
+            from idconsole.identity.vendor_choice import pick_vendor  # the CLI's rule for the default
 
             ws = self.app.workspace
             if ws is None:

@@ -173,9 +173,9 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             rec_ids: tuple[str, ...] = tuple(getattr(ws.connection, "rec_ids", ()) or ())
             prediction = getattr(ws.connection, "prediction_id", None)
             if getattr(ws, "is_demo", False) and not rec_ids:
-                from idconsole.sandbox import demo  # the demo's own ids, so its tabs are not empty
+                from idconsole.workspace import demo_profile_ids
 
-                rec_ids, prediction = tuple(demo.REC_IDS), demo.PREDICTION_ID
+                rec_ids, prediction = demo_profile_ids()
             _ASKED[ws] = {"rec_ids": list(rec_ids), "prediction_id": prediction}
         return _ASKED[ws]
 

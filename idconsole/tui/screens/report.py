@@ -91,8 +91,6 @@ and user property values are left out. Building it reads one page of user activi
 
     @work(group="report", exclusive=True, exit_on_error=False)
     async def build(self) -> None:
-        from idconsole.headless.open_workspace import workspace_redactor  # the one redactor both faces use
-
         ws = self.app.active_workspace
         try:
             report = await build_report(ws, self.user_id, journal_id=self.journal_id)
@@ -103,7 +101,7 @@ and user property values are left out. Building it reads one page of user activi
         if not report.known:
             self._status(Content.assemble("Amplitude does not know ", literal(self.user_id, limit=80), "."))
             return
-        self.show_text(to_markdown(report, redact=workspace_redactor(ws)))
+        self.show_text(to_markdown(report, redact=ws.redactor()))
 
     def _status(self, content: Content) -> None:
         self.query_one("#report-status", Static).update(content)

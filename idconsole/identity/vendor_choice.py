@@ -1,12 +1,16 @@
-"""Which vendor a read command asks when `--vendor` is not given, one rule for `lookup` and `activity`:
+"""Which vendor a read asks when none is named, one rule for both faces (`lookup`, `activity`, the console):
 `--vendor` if given (refused when the profile has no credentials for it), else the settings'
 `default_vendor` when the profile has that vendor, else Amplitude (whose face says so when the profile has
 no Amplitude credentials)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from idconsole.api.errors import BadInput
-from idconsole.workspace import Workspace
+
+if TYPE_CHECKING:
+    from idconsole.workspace import Workspace
 
 AMPLITUDE, MIXPANEL = "amplitude", "mixpanel"
 LABELS = {AMPLITUDE: "Amplitude", MIXPANEL: "Mixpanel"}
