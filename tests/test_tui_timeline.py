@@ -247,8 +247,8 @@ async def test_data_to_drawn_first_page_is_under_100_ms_and_flat(demo_workspace)
         await settle(pilot, app)
 
         async def drawn(streams) -> float:
-            best = float("inf")
-            for _ in range(3):
+            best = float("inf")   # the best of 5: the machine is shared, the floor is what the code costs
+            for _ in range(5):
                 started = time.perf_counter()
                 screen.show_timeline(build_timeline(streams))
                 await pilot.pause()   # the frame is drawn
@@ -261,3 +261,20 @@ async def test_data_to_drawn_first_page_is_under_100_ms_and_flat(demo_workspace)
         print(f"data to drawn first page: 5x100 {small * 1000:.1f} ms, 5x1000 {big * 1000:.1f} ms")
         assert big < 0.1, f"5 x 1,000 events took {big * 1000:.0f} ms to the drawn first page"
         assert big < small * 5, (small, big)
+
+
+async def test_a_failing_stream_is_said_and_the_rest_shown(demo_workspace):
+    """Activity answering 400 for every id: each id says why in one sentence, the screen stays usable."""
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        await fault(demo_workspace, {"path": "/api/2/useractivity", "status": 400, "times": 10,
+                                     "body": "[bold]bad[/] \x1b[31m"})
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, TimelineScreen) and screen.state == SHOWN
+        headers = text_of(screen, "#timeline-headers")
+        assert screen.missing and all(m.note.startswith("not fetched") for m in screen.missing)
+        assert demo.STORY_USER in headers and "not fetched" in headers
+        assert "\x1b" not in headers
+        assert screen.query_one(DataTable).row_count == 0

@@ -158,7 +158,8 @@ into it), merged **newest first**. Each row says the user id the event was sent 
         self.timeline = timeline
         self.state = SHOWN
         lines = [words.header_line(h) for h in timeline.headers]
-        lines += [Content.assemble(literal(m.target.label, limit=60), f": {m.note}") for m in self.missing]
+        lines += [Content.assemble(literal(m.target.label, limit=60), ": ", literal(m.note, limit=300))
+                  for m in self.missing]
         shared = [d for d in timeline.devices if d.shared]
         lines += [Content.assemble(("shared device ", "bold yellow"), literal(d.device_id, limit=60),
                                    f": seen under {len(d.user_ids)} user ids") for d in shared]

@@ -71,8 +71,8 @@ def header_line(header: IdHeader) -> Content:
     more = f" +{len(header.device_ids) - 4}" if len(header.device_ids) > 4 else ""
     return Content.assemble(
         literal(header.user_id or "(no user id)", limit=60, style="bold"), (amp, "dim"),
-        f": {header.events} events, {header.sessions} sessions, first seen {header.first_seen or '?'}, "
-        f"last seen {header.last_seen or '?'}{cut}; devices ", literal(devices + more))
+        f": {header.events} events, {header.sessions} sessions, first seen {visible(header.first_seen or '?')}, "
+        f"last seen {visible(header.last_seen or '?')}{cut}; devices ", literal(devices + more))
 
 
 def ask_text(cost: Cost) -> Content:
