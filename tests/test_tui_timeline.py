@@ -278,3 +278,25 @@ async def test_a_failing_stream_is_said_and_the_rest_shown(demo_workspace):
         assert demo.STORY_USER in headers and "not fetched" in headers
         assert "\x1b" not in headers
         assert screen.query_one(DataTable).row_count == 0
+
+
+async def test_the_journal_mapping_of_the_fix_is_a_marker(demo_workspace):
+    """After the story's fix is applied, hank's timeline has a marker for each mapping the journal
+    recorded (the unmap and the map of the phone user into hank)."""
+    from idconsole.changes import Change, build_plan
+    from idconsole.changes import apply as apply_plan
+    from idconsole.identity.markers import JOURNAL_MAPPING
+
+    demo_workspace.staged.extend([Change.unmap(demo.STORY_USER), Change.map(demo.STORY_PHONE_USER, demo.STORY_USER)])
+    report = await apply_plan(demo_workspace, await build_plan(demo_workspace), acknowledge_warnings=True,
+                              allow_irreversible=False)
+    assert report.exit_code == 0
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        markers = [m for m in screen.timeline.markers if m.kind == JOURNAL_MAPPING]
+        assert {(m.op, m.user_id) for m in markers} == {("unmap", demo.STORY_USER), ("map", demo.STORY_PHONE_USER)}
+        drawn = "\n".join(table_text(screen))
+        assert "journal" in drawn and "◆" in drawn   # newest first: the fix is on the first page
