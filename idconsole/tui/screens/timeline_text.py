@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.content import Content
 
+from idconsole.changes.journal_entry import ACKED
+from idconsole.changes.kinds import UNMAP
 from idconsole.identity.activity import Cost, IdActivity
 from idconsole.identity.markers import DEVICE_NEW_USER, Marker
 from idconsole.identity.timeline import IdHeader, Page, Row
@@ -30,7 +32,10 @@ def short_marker(marker: Marker) -> str:
         if marker.shared:
             return "new user id (shared device)"
         return "new user id; was " + ("anonymous" if marker.previous_user_ids == (None,) else "another user")
-    return marker.describe(visible)
+    outcome = "" if marker.status == ACKED else f" ({(marker.status or 'unknown').replace('_', ' ')})"
+    if marker.op == UNMAP:
+        return f"journal: unmapped{outcome}"
+    return f"journal: mapped → {visible(marker.global_user_id or '?')}{outcome}"
 
 
 def cells(row: Row) -> tuple[Text, ...]:
