@@ -300,3 +300,27 @@ async def test_the_journal_mapping_of_the_fix_is_a_marker(demo_workspace):
         assert {(m.op, m.user_id) for m in markers} == {("unmap", demo.STORY_USER), ("map", demo.STORY_PHONE_USER)}
         drawn = "\n".join(table_text(screen))
         assert "journal" in drawn and "◆" in drawn   # newest first: the fix is on the first page
+
+
+async def test_a_second_escape_stops_at_once(demo_workspace):
+    """A request that hangs: the first Esc waits for the page being read, the second cancels it; the
+    ids read so far stay, the others say cancelled."""
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        screen = await open_timeline(pilot, app, demo.STORY_USER)
+        await fault(demo_workspace, {"path": "/api/2/useractivity", "status": None, "delay_ms": 20_000, "times": 10})
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        started = time.perf_counter()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.state == "loading" and "Esc again" in text_of(screen, "#timeline-ask")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert time.perf_counter() - started < 5
+        assert screen.state == SHOWN and "Stopped" in text_of(screen, "#timeline-ask")
+        assert screen.missing and all("cancelled" in m.note for m in screen.missing)
+        assert isinstance(app.screen, TimelineScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen)

@@ -6,7 +6,8 @@ merge, markers, pages); this screen only asks, fetches in a worker and draws one
 
 - Before anything is read the cost in the 360/hour user search + activity budget is shown: Enter fetches,
   Esc cancels. What does not fit is skipped (the ids are read in order while the budget has room).
-- Esc while reading stops the fetch between pages: what arrived stays and is drawn.
+- Esc while reading stops the fetch between pages (a second Esc cancels the request in flight): what
+  arrived stays and is drawn.
 - The table holds only the current page (`n` next, `p` previous), so drawing is flat in the event count.
 - `/` or `f` filters by event type (a part of the name; markers stay, they explain what is around them).
 """
@@ -23,7 +24,15 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
 from idconsole.changes.shared_devices import sightings_for
-from idconsole.identity.activity import DEFAULT_MAX_EVENTS, IdActivity, estimate, fetch_activity, targets_of
+from idconsole.identity.activity import (
+    CANCELLED,
+    DEFAULT_MAX_EVENTS,
+    ActivityResult,
+    IdActivity,
+    estimate,
+    fetch_activity,
+    targets_of,
+)
 from idconsole.identity.lookup import Lookup
 from idconsole.identity.markers import mapping_records
 from idconsole.identity.timeline import Page, Timeline, TimelineView, build_timeline
@@ -48,7 +57,8 @@ into it), merged **newest first**. Each row says the user id the event was sent 
   login), or a mapping the journal recorded.
 - The header has one line per id: first/last seen, events, sessions, devices.
 - Reading costs requests of the **360/hour** budget user search and user activity share: the cost is shown
-  first, **Enter** fetches, **Esc** cancels. **Esc** while reading stops; what arrived stays.
+  first, **Enter** fetches, **Esc** cancels. **Esc** while reading stops after the page being read (a second
+  **Esc** stops at once); what arrived stays.
 - **n** / **p** next / previous page, **/** or **f** filter by event type (Esc clears it), **Esc** back.
 """
     DEFAULT_CSS = """
@@ -81,6 +91,7 @@ into it), merged **newest first**. Each row says the user id the event was sent 
         self.missing: list[IdActivity] = []
         self._stop = False
         self._done = 0
+        self._arrived: list[IdActivity] = []
         self._view: TimelineView | None = None
         self._page: Page | None = None
         self._filter = ""
@@ -143,14 +154,27 @@ into it), merged **newest first**. Each row says the user id the event was sent 
             self.app.show_error(exc, context="Timeline failed")
             self._say(Content.assemble(("Timeline failed: ", "bold"), literal(str(exc), limit=400)))
             return
+        self._finish(result)
+
+    def _finish(self, result: ActivityResult) -> None:
+        ws = self.app.active_workspace
         ids = [t.user_id for t in self.targets if t.user_id]
-        timeline = build_timeline(result.streams, labels=result.labels,
-                                  journal=mapping_records(ws.journal.entries(), ids), sightings=sightings_for(client))
+        timeline = build_timeline(result.streams, labels=result.labels, journal=mapping_records(ws.journal.entries(), ids),
+                                  sightings=sightings_for(ws.client))
         self.missing = result.missing
         self.show_timeline(timeline, stopped=result.cancelled)
 
+    def stop_now(self) -> None:
+        """A second Esc while reading: cancel the request in flight too; the ids already read stay."""
+        self.workers.cancel_group(self, "timeline")
+        by_target = {(i.target.user_id, i.target.role): i for i in self._arrived}
+        items = [by_target.get((t.user_id, t.role)) or IdActivity(t, CANCELLED, note="not fetched: cancelled")
+                 for t in self.targets]
+        self._finish(ActivityResult(items, cancelled=True))
+
     def _progress(self, item: IdActivity) -> None:
         self._done += 1
+        self._arrived.append(item)
         if self.state == LOADING and not self._stop:
             self._say(words.progress_text(self._done, len(self.targets), item))
 
@@ -239,9 +263,12 @@ into it), merged **newest first**. Each row says the user id the event was sent 
 
     def action_back(self) -> None:
         box = self.query_one("#timeline-filter", Input)
-        if self.state == LOADING:
+        if self.state == LOADING and self._stop:
+            self.stop_now()
+        elif self.state == LOADING:
             self._stop = True   # asked between pages: the fetch returns with what arrived
-            self._say(Content("Stopping… what arrived stays.").stylize("dim"))
+            self._say(Content("Stopping after the page being read… what arrived stays. Esc again stops at once.")
+                      .stylize("dim"))
         elif box.display:
             box.value = ""
             self.apply_filter("")
