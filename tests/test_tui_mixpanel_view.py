@@ -154,3 +154,16 @@ async def test_the_vendor_toggle_opens_mixpanel_ids_and_is_remembered(demo_works
         await pilot.pause()
         assert again.screen.vendor_choice.vendor == "amplitude"
         assert again.screen.query_one("#lookup-input", Input).border_title is None
+
+
+async def test_a_device_id_typed_in_the_box_wins_over_the_tree(demo_workspace):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        box = app.screen.query_one("#lookup-input", Input)
+        box.value = demo.STORY_USER
+        box.focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        view = await open_from_box(pilot, app, demo.STORY_MP_PHONE_ANON)   # hank is selected in the tree
+        assert view.distinct_id == demo.STORY_MP_PHONE_ANON and view.other == demo.STORY_USER

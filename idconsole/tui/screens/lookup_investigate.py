@@ -128,7 +128,9 @@ class InvestigateActions(ConsoleScreen[None]):
         Amplitude never saw opens too)."""
         from idconsole.tui.screens.mixpanel_view import MixpanelViewScreen
 
-        distinct_id = self.selected_id() or self._box_text()
+        typed = self._box_text()
+        # a `$device:` id in the box is Mixpanel's own (Amplitude never has one): it wins over the tree
+        distinct_id = typed if typed.startswith("$device:") else self.selected_id() or typed
         if not distinct_id:
             self.notify("Type a Mixpanel distinct id in the box (or select a user) first.", title="No id",
                         severity="warning", markup=False)
