@@ -128,3 +128,18 @@ async def test_hostile_values_are_shown_literally(demo_workspace):
         props = "\n".join(rows(view, "#compare-props"))
         assert "[b]x[/b]\\x1b[31m" in props and "$(rm)" in props and "\x1b" not in props
         assert "[bold red]admin[/]" in "\n".join(rows(view, "#compare-sides"))
+
+
+async def test_compare_a_mixpanel_identify(demo_workspace):
+    """The phone's anonymous cluster vs hank in Mixpanel: the canonical (identified) profile survives."""
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        view = CompareScreen(demo.STORY_MP_PHONE_ANON, demo.STORY_USER, op="mp_identify")
+        app.push_screen(view)
+        await settle(pilot, app)
+        c = view.comparison
+        assert c is not None and c.kept == RIGHT and c.left.found and c.right.found
+        rule = text_of(view, "#compare-rule")
+        assert "Mixpanel $identify" in rule and "hides the other" in rule
+        assert any(r.startswith("$os") or r.startswith("$email") for r in rows(view, "#compare-props"))
