@@ -20,7 +20,7 @@ from tui_support import TUI_SIZE, make_app, settle
 from idconsole.changes.model import Change
 from idconsole.sandbox.demo import CHAIN, MARKUP_IDS, STORY_PHONE_USER, STORY_USER
 from idconsole.tui.screens.apply_progress import ApplyProgressScreen
-from idconsole.tui.screens.confirm import AskDialog, ConfirmSubmitScreen
+from idconsole.tui.screens.confirm import ConfirmSubmitScreen
 from idconsole.tui.screens.journal import JournalScreen
 from idconsole.tui.screens.plan import PlanScreen
 from idconsole.tui.screens.stage_dialog import StageChangeDialog

@@ -291,11 +291,11 @@ async def test_drop_needs_no_question_and_u_puts_it_back_but_a_held_change_asks(
         await settle(pilot, app)
         editor = app.screen
         assert isinstance(editor, StagedScreen)
-        assert "Undo drop" not in footer_keys(app)  # nothing to put back yet
+        assert "Undo" not in footer_keys(app)  # nothing to put back yet
         await pilot.press("d")  # the first row
         await settle(pilot, app)
         assert app.screen is editor and [c.id for c in staged] == [two.id, held.id]
-        assert footer_keys(app).get("Undo drop") == "u"
+        assert footer_keys(app).get("Undo") == "u"
         await pilot.press("d")
         await settle(pilot, app)
         assert [c.id for c in staged] == [held.id]
@@ -309,3 +309,57 @@ async def test_drop_needs_no_question_and_u_puts_it_back_but_a_held_change_asks(
         await pilot.press("enter")  # Cancel is the default
         await settle(pilot, app)
         assert [c.id for c in staged] == [one.id, two.id, held.id]
+
+
+# --- footers: everything fits at 120 columns, Help and Quit first (so 80 columns keep them) -------------
+
+
+def footer_layout(app) -> tuple[list[str], list[str]]:
+    """(descriptions drawn whole, descriptions cut or hidden) of the footer's keys, left to right."""
+    footer = app.screen.query_one(Footer)
+    keys = [k for k in footer.query("FooterKey") if not k.has_class("-command-palette")]
+    palette = [k for k in footer.query("FooterKey") if k.has_class("-command-palette")]
+    right = min([footer.region.right, *(p.region.x for p in palette)])
+    whole = [str(k.description) for k in keys if k.region.width and k.region.right <= right]
+    cut = [str(k.description) for k in keys if str(k.description) not in whole]
+    return whole, cut
+
+
+async def _screens_to_check(pilot, app):
+    """Yield after each of the console's own busy screens is up (lookup both ways, profile, staged, plan)."""
+    from idconsole.changes import Change
+    from idconsole.sandbox import demo
+    from idconsole.tui.screens.plan import PlanScreen
+    from idconsole.tui.screens.profile import ProfileScreen
+
+    await settle(pilot, app)
+    yield "lookup, box focused"
+    await pilot.press(*demo.STORY_USER, "enter")
+    await settle(pilot, app)
+    yield "lookup, tree focused"
+    app.push_screen(ProfileScreen(demo.STORY_USER))
+    await settle(pilot, app)
+    yield "profile"
+    app.pop_screen()
+    app.active_workspace.staged.add(Change.map("undefined", "brand-new-global@example.com"))
+    app.active_workspace.staged.add(Change.map("two@example.com", "brand-new-global@example.com"))
+    app.open_staged()
+    await settle(pilot, app)
+    await pilot.press("d")  # Undo drop joins the footer
+    await settle(pilot, app)
+    yield "staged, after a drop"
+    app.push_screen(PlanScreen())
+    await settle(pilot, app)
+    yield "plan with a warning"
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_footers_fit_and_keep_help_and_quit(demo_workspace, size):
+    app = make_app(demo_workspace)
+    async with app.run_test(size=size) as pilot:
+        async for where in _screens_to_check(pilot, app):
+            await pilot.pause()
+            whole, cut = footer_layout(app)
+            assert whole[:2] == ["Help", "Quit"], (where, whole)
+            if size[0] >= 120:
+                assert not cut, (where, cut)

@@ -221,6 +221,9 @@ class IdConsoleApp(App[int]):
         # the staged set and the journal belong to a profile: nothing to show without one
         if action in ("staged", "journal") and self.workspace is None:
             return False
+        # f2 on the staged changes (f3 on the journal) would open a second copy: not offered there
+        if action == getattr(self.screen, "NAV_ACTION", None):
+            return False
         return super().check_action(action, parameters)
 
     def action_staged(self) -> None:

@@ -23,7 +23,8 @@ APP_BINDINGS: list[BindingType] = [
     # show=False: the Footer already shows the palette key at its right end
     Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False,
             tooltip="Every action of this screen, searchable"),
-    Binding("ctrl+o", "connections", "Connections", id="app.connections",
+    # not in the footers (they must fit 120 columns): the help and the palette list it
+    Binding("ctrl+o", "connections", "Connections", id="app.connections", show=False,
             tooltip="Connection profiles: add, edit, test, open"),
     Binding("f2", "staged", "Staged", id="app.staged",
             tooltip="Staged changes: review, edit, plan and submit them"),

@@ -51,7 +51,7 @@ _HIDDEN_ACTIONS = {"command_palette", "back", "help_quit"}
 def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
     """The palette's commands for `screen`: its active bindings grouped by action, then the extras."""
     app = screen.app
-    grouped: dict[tuple[int, str], PaletteCommand] = {}
+    grouped: dict[str, PaletteCommand] = {}
     for key, node, binding in palette_bindings(screen):
         if binding.action in _HIDDEN_ACTIONS or not binding.description:
             continue
@@ -60,7 +60,8 @@ def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
         if not (binding.show or binding.id):
             continue
         key_display = app.get_key_display(binding) or key
-        ident = (id(node), binding.action)
+        # by action: Help / Quit are bound on the screen (footer order) and on the app: one command
+        ident = binding.action
         if ident in grouped:
             known = grouped[ident]
             keys = known.keys if key_display in known.keys.split(" / ") else f"{known.keys} / {key_display}"
@@ -73,9 +74,7 @@ def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
             partial(app.run_action, binding.action, node),
         )
     commands = list(grouped.values())
-    bound_app_actions = {
-        action.removeprefix("app.") for (node_id, action) in grouped if node_id == id(app) or action.startswith("app.")
-    }
+    bound_app_actions = {action.removeprefix("app.") for action in grouped}
     in_demo = getattr(getattr(app, "workspace", None), "is_demo", False)
     for action, name, help_text in EXTRA_COMMANDS:
         if action in bound_app_actions or (action == "open_demo" and in_demo):

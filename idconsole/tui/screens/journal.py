@@ -41,6 +41,8 @@ class JournalScreen(WriteActionsGuard[None]):
 
     CSS_PATH = "../styles/changes.tcss"
     TITLE = "Journal"
+    #: the app's key for this screen does nothing here (app.check_action)
+    NAV_ACTION = "journal"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("u", "undo", "Undo", id="journal.undo",
                 tooltip="Stage the changes that reverse the selected entry (only its marked changes, if any); "

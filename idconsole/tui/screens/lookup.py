@@ -74,8 +74,8 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_input", "Find", id="lookup.focus_input",
                 tooltip="Go to the lookup box"),
-        Binding("r", "recent", "Recent", id="lookup.recent", tooltip="Recent lookups of this profile"),
-        Binding("c", "copy_id", "Copy id", id="lookup.copy", tooltip="Copy the selected id to the clipboard"),
+        Binding("r", "recent", "Recent", id="lookup.recent", show=False, tooltip="Recent lookups of this profile"),
+        Binding("c", "copy_id", "Copy id", id="lookup.copy", show=False, tooltip="Copy the selected id"),
         Binding("p", "open_profile", "Profile", id="lookup.profile",
                 tooltip="Amplitude profile of the selected user"),
         Binding("m", "open_mixpanel", "Mixpanel", id="lookup.mixpanel_profile",

@@ -36,24 +36,32 @@ EMPTY_TEXT = (
 )
 
 
+_MOVE = Binding.Group("Move")
+
+
 class StagedScreen(StagedImport):
     """`StagedScreen()`: the staged changes of `app.workspace`."""
 
     CSS_PATH = "../styles/changes.tcss"
     TITLE = "Staged changes"
+    #: the app's key for this screen does nothing here (app.check_action)
+    NAV_ACTION = "staged"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="staged.add", tooltip="Stage a change by hand"),
-        Binding("e", "edit", "Edit", id="staged.edit", tooltip="Edit the selected change"),
+        Binding("e", "edit", "Edit", id="staged.edit", show=False,  # Enter edits too; help and palette say e
+                tooltip="Edit the selected change"),
         Binding("d,delete", "drop", "Drop", id="staged.drop",
                 tooltip="Remove the selected change (u puts it back; a held one asks first)"),
-        Binding("u", "undo_drop", "Undo drop", id="staged.undo_drop",
+        Binding("u", "undo_drop", "Undo", id="staged.undo_drop",
                 tooltip="Put the last dropped change back where it was"),
-        Binding("ctrl+up,K", "move(-1)", "Move up", id="staged.move_up", tooltip="Move the selected change up"),
+        # one footer entry for both (`^↑ ^↓ Move`): the footer must fit 120 columns
+        Binding("ctrl+up,K", "move(-1)", "Move up", id="staged.move_up", tooltip="Move the selected change up",
+                group=_MOVE),
         Binding("ctrl+down,J", "move(1)", "Move down", id="staged.move_down",
-                tooltip="Move the selected change down"),
+                tooltip="Move the selected change down", group=_MOVE),
         Binding("R", "resolve", "Resolve held…", id="staged.resolve",
                 tooltip="Say whether a held change (outcome unknown) took effect"),
-        Binding("i", "import_csv", "Import CSV", id="staged.import", tooltip="Stage every row of a CSV file"),
+        Binding("i", "import_csv", "Import", id="staged.import", tooltip="Stage every row of a CSV file"),
         Binding("X", "clear", "Clear all", id="staged.clear", tooltip="Remove every staged change (asks first)"),
         Binding("P", "plan", "Plan", id="staged.plan",
                 tooltip="See exactly what submitting would do; nothing is sent yet"),
