@@ -92,3 +92,16 @@ def test_export_never_overwrites_and_names_safely(tmp_path):
     with pytest.raises(FileExistsError):
         export_report("# b", tmp_path, "u", now=now)
     assert first.read_text(encoding="utf-8") == "# a\n"
+
+
+async def test_a_hostile_id_is_shown_literally(demo_workspace):
+    hostile = demo.MARKUP_IDS[0]   # "[bold red]admin[/]"
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        screen = ReportScreen(hostile)
+        app.push_screen(screen)
+        await settle(pilot, app)
+        assert screen.text is not None and hostile in screen.text
+        shown = str(screen.query_one("#report-text").render())
+        assert hostile in shown and "\x1b" not in shown
