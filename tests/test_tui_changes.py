@@ -647,7 +647,8 @@ async def test_a_stale_plan_is_refused_and_nothing_is_sent(demo_workspace: Any) 
         assert any(n.title == "Submit refused" and "changed since the plan" in n.message
                    for n in app.notifications)
         summary = text_of(plan_screen.query_one("#plan-summary"))
-        assert "refused and nothing was sent" in summary and "2 changes" in summary
+        assert "Apply refused" in summary and "Nothing was sent." in summary and "2 changes" in summary
+        assert summary.count("Nothing was sent") == 1  # said once
         assert {p.change.user_id for p in plan_screen.plan.changes} == {"fresh-user-stale@example.com", CHAIN[1]}
         assert len(ws.staged) == 2
         assert ws.journal.entries() == []

@@ -23,8 +23,9 @@ class ApplyRefused(BadInput):
     kind = "refused"
 
     def __init__(self, reasons: list[str], *, hint: str = "") -> None:
-        text = reasons[0] if len(reasons) == 1 else "; ".join(reasons)
-        super().__init__(f"Apply refused: {text}", hint=hint)
+        text = (reasons[0] if len(reasons) == 1 else "; ".join(reasons)).rstrip(".")
+        # every refusal says it once: nothing was sent (the faces add nothing to it)
+        super().__init__(f"Apply refused: {text}.", hint=" ".join(filter(None, ["Nothing was sent.", hint])))
         self.reasons = reasons
 
 

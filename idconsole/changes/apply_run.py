@@ -79,7 +79,7 @@ async def apply(
         reasons = refusals(workspace, plan, acknowledge_warnings=acknowledge_warnings,
                            allow_irreversible=allow_irreversible)
         if reasons:
-            raise ApplyRefused(reasons, hint="Nothing was sent.")
+            raise ApplyRefused(reasons)
         run = _Run(workspace, plan, progress, cancel, meta)
         return await run.go(acknowledge_warnings, allow_irreversible)
     finally:

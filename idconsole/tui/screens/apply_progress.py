@@ -202,7 +202,7 @@ staged set; anything that failed or was not sent stays staged. **Esc** closes, *
     def refused(self, exc: BaseException) -> None:
         """The engine refused the plan before sending anything (it changed since, another apply runs...):
         say why and go back, so the screen below can build a fresh plan."""
-        self.notify(f"Nothing was sent. {visible(str(exc), limit=600)}", title="Submit refused",
+        self.notify(visible(str(exc), limit=600), title="Submit refused",
                     severity="warning", markup=False, timeout=12)
         self.dismiss(REPLAN)
 

@@ -341,8 +341,8 @@ plan, **Esc** goes back to the staged changes.
 
         if then == REPLAN:
             # refused before anything was sent (e.g. the staged set changed since): plan again, from the file
-            why = visible(str(progress.error or ""), limit=300)
-            self._replan_note = f"The submit was refused and nothing was sent ({why}). This plan was built again."
+            why = visible(str(progress.error or "The submit was refused. Nothing was sent."), limit=300)
+            self._replan_note = f"{why} This plan was built again."
             self.build()
             return
         # back past the plan: it describes a staged set that has changed
