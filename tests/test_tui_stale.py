@@ -227,3 +227,30 @@ async def test_two_consoles_on_one_profile(shell: Any, sandbox_clean: Any) -> No
         await submit(one, first, plan)
     assert mapped(sandbox_clean, NEW) == NEW_TARGET and mapped(sandbox_clean, OLD) is None
     assert usermap_items(sandbox_clean) == 1
+
+
+async def test_a_plan_over_the_open_editor_is_rebuilt_even_when_the_editor_reloaded_first(
+    shell: Any, sandbox_clean: Any
+) -> None:
+    """The editor under the plan reloads on its own timer; the plan must still see that it is stale."""
+    await shell("stage", "map", OLD, OLD_TARGET)
+    app = console()
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        app.open_staged()
+        await settle(pilot, app)
+        editor = app.screen
+        await pilot.press("P")
+        await settle(pilot, app)
+        plan = app.screen
+        assert isinstance(plan, PlanScreen) and [p.change.user_id for p in plan.plan.changes] == [OLD]
+        for ack in plan.query(".plan-ack"):
+            ack.value = True
+        await shell("stage", "clear")
+        await shell("stage", "map", NEW, NEW_TARGET)
+        await until(pilot, lambda: staged_users(app) == [NEW])  # the editor's timer, under the plan
+        assert table_users(editor) == [NEW]
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert app.screen is plan, "a confirm for the stale plan was opened"
+        assert [p.change.user_id for p in plan.plan.changes] == [NEW]
+    assert usermap_items(sandbox_clean) == 0

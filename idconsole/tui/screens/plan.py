@@ -26,7 +26,7 @@ from textual.worker import Worker
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.display import cell, format_eta, plural
 from idconsole.tui.errors import route_worker_error, show_error
-from idconsole.tui.staging.freshness import reload_if_changed_outside
+from idconsole.tui.staging.freshness import plan_is_stale, reload_if_changed_outside
 from idconsole.tui.staging.plan_view import (
     PlanSummary,
     WarningRow,
@@ -308,7 +308,7 @@ plan, **Esc** goes back to the staged changes.
     def action_submit(self) -> None:
         if not self.app.check_writable("Submitting changes"):
             return
-        if reload_if_changed_outside(self.app):  # what this plan describes is no longer what is staged
+        if plan_is_stale(self.app, self.plan):  # what this plan describes is no longer what is staged
             self._replan_note = REBUILT_OUTSIDE
             self.build()
             return
@@ -371,7 +371,7 @@ plan, **Esc** goes back to the staged changes.
         self.dismiss(None)
 
     def on_screen_resume(self) -> None:
-        if reload_if_changed_outside(self.app) and not self._building:
+        if plan_is_stale(self.app, self.plan) and not self._building:
             self._replan_note = REBUILT_OUTSIDE
             self.build()
             return

@@ -4,7 +4,8 @@ console on the same profile — so the console never shows (or plans) a copy tha
 `reload_if_changed_outside(app)` re-reads the file when its content changed since this console last read
 or wrote it, tells the user in one line, and returns True; the staged set's listeners (the editor) redraw.
 Called when a console screen comes back (screens.base), before a plan is built or submitted (the plan
-screen), and once a second while the staged editor is open. Each call costs one read of the file.
+screen: `plan_is_stale`), and once a second while the staged editor is open. Each call costs one read of
+the file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from idconsole.changes import Plan
     from idconsole.tui.app import IdConsoleApp
 
 NOTICE = "Staged changes were changed outside this console; reloaded."
@@ -28,3 +30,12 @@ def reload_if_changed_outside(app: IdConsoleApp) -> bool:
     if changed:
         app.notify(NOTICE, title="Staged changes", severity="warning", markup=False)
     return changed
+
+
+def plan_is_stale(app: IdConsoleApp, plan: Plan | None) -> bool:
+    """Is `plan` built from another revision of staged.json than the one on disk now? Compared by revision,
+    not by whether this call reloaded: the editor's timer (or a screen coming back) may have reloaded the
+    set already, after the plan was built."""
+    reload_if_changed_outside(app)
+    workspace = app.workspace
+    return plan is not None and workspace is not None and plan.revision != workspace.staged.revision
