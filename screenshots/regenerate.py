@@ -127,6 +127,51 @@ async def profile(pilot: Any, app: IdConsoleApp) -> bool:
     return True
 
 
+async def timeline(pilot: Any, app: IdConsoleApp) -> bool:
+    """The story user's events across every id of its tree: where the phone's history went."""
+    if not _has("idconsole.tui.screens.timeline") or not await lookup_tree(pilot, app):
+        return False
+    await pilot.press("t")
+    await _settle(pilot, app)
+    await pilot.press("enter")  # the cost was asked first: fetch
+    return True
+
+
+async def mixpanel_view(pilot: Any, app: IdConsoleApp) -> bool:
+    """The phone's Mixpanel cluster, opened by the `$device:` id Amplitude never saw."""
+    if not _has("idconsole.tui.screens.mixpanel_view") or type(app.screen).__name__ != "LookupScreen":
+        return False
+    from idconsole.sandbox.demo import STORY_MP_PHONE_ANON
+
+    await pilot.press(*STORY_MP_PHONE_ANON)
+    await pilot.press("ctrl+t", "enter")  # the box's vendor toggle: Mixpanel
+    return True
+
+
+async def compare(pilot: Any, app: IdConsoleApp) -> bool:
+    """The two users of the story side by side, before the fix."""
+    if not _has("idconsole.tui.screens.compare") or not await lookup_tree(pilot, app):
+        return False
+    from idconsole.tui.widgets.identity_tree import IdentityTree
+
+    tree = app.screen.query_one(IdentityTree)
+    tree.focus()
+    await pilot.press("down", "down")  # the user hank@globex.net is mapped into
+    await pilot.press("C")
+    return True
+
+
+async def report(pilot: Any, app: IdConsoleApp) -> bool:
+    """The Markdown summary for the ticket."""
+    if not _has("idconsole.tui.screens.report") or not await lookup_tree(pilot, app):
+        return False
+    from idconsole.tui.widgets.identity_tree import IdentityTree
+
+    app.screen.query_one(IdentityTree).focus()
+    await pilot.press("R")
+    return True
+
+
 def _stage_story_fix(app: IdConsoleApp) -> None:
     """The demo ticket's fix: unmap hank@globex.net, then map the phone's id into it."""
     from idconsole.changes import Change
@@ -214,11 +259,15 @@ SHOTS: list[tuple[str, Callable[[], IdConsoleApp], Steps]] = [
     ("01-lookup.svg", demo_app, lookup),
     ("02-tree.svg", demo_app, lookup_tree),
     ("03-profile.svg", demo_app, profile),
+    ("15-timeline.svg", demo_app, timeline),
+    ("17-compare.svg", demo_app, compare),
+    ("18-report.svg", demo_app, report),
     ("04-staged.svg", demo_app, staged_changes),
     ("05-plan.svg", demo_app, plan),
     ("06-confirm.svg", demo_app, confirm),
     ("07-results.svg", demo_app, results),
     ("08-journal.svg", demo_app, journal),
+    ("16-mixpanel-view.svg", demo_app, mixpanel_view),  # after the others: the box's vendor choice is remembered
     ("10-connections-first-run.svg", first_run_app, connections),
     ("12-profile-form.svg", first_run_app, profile_form),
     ("13-help.svg", first_run_app, help_screen),
