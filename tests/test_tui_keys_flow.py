@@ -363,3 +363,28 @@ async def test_footers_fit_and_keep_help_and_quit(demo_workspace, size):
             assert whole[:2] == ["Help", "Quit"], (where, whole)
             if size[0] >= 120:
                 assert not cut, (where, cut)
+
+
+# --- toasts and the clipboard ---------------------------------------------------------------------------
+
+
+async def test_toasts_never_cover_a_dialogs_buttons(demo_workspace):
+    from textual.widgets import Button
+
+    from idconsole.tui.screens.confirm import AskDialog
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE, notifications=True) as pilot:  # tests hide toasts by default
+        await settle(pilot, app)
+        app.push_screen(AskDialog("Drop everything?", "A question with buttons.\n" * 12, "Drop"))
+        await pilot.pause()
+        for n in range(4):  # a stack of them, long ones
+            app.notify("A long notification that wraps over several lines. " * 3, title=f"Note {n}")
+        await pilot.pause(0.3)
+        drawn = [t.region for t in app.screen.query("Toast")]
+        assert len(drawn) == 1 and drawn[0].area  # over a dialog, the latest only
+        buttons = list(app.screen.query(Button))
+        assert buttons
+        for region in drawn:
+            for button in buttons:
+                assert not region.overlaps(button.region), (region, button.region)

@@ -339,7 +339,7 @@ async def test_copy_puts_the_id_on_the_clipboard_and_confirms(demo_workspace):
         await pilot.press("c")
         assert app.clipboard == demo.STORY_PHONE_USER
         assert any(n["title"] == "Copied" and demo.STORY_PHONE_USER in n["message"] and n["markup"] is False
-                   for n in notes.items)
+                   and "terminal's clipboard (OSC 52" in n["message"] for n in notes.items)
 
 
 async def test_p_and_enter_open_the_profile_and_escape_comes_back(demo_workspace):

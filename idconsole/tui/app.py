@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
+from textual.notifications import Notify
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
@@ -119,6 +120,12 @@ class IdConsoleApp(App[int]):
         self._show_main_screen()
         if old is not None and old is not workspace:
             self.run_worker(old.aclose(), group="workspace", exit_on_error=False)
+
+    def on_notify(self, _event: Notify) -> None:
+        # runs before Textual adds the new toast: over a dialog one toast at a time, as a stack of them
+        # would reach its buttons (toasts sit top right, app.tcss)
+        if isinstance(self.screen, ModalScreen):
+            self.clear_notifications()
 
     def show_error(self, exc: BaseException, *, context: str = "") -> None:
         show_error(self, exc, context=context)
