@@ -11,7 +11,6 @@ from textual.widgets import Input, TabbedContent, TextArea
 from tui_support import *  # noqa: F403
 from tui_support import TUI_SIZE, make_app, settle
 
-from idconsole.config import paths
 from idconsole.sandbox import SandboxConfig, create_app, demo
 from idconsole.tui.profile_data import pretty_json, safe_file_name
 from idconsole.tui.screens.profile import EU_MESSAGE, ProfileScreen
@@ -49,7 +48,7 @@ async def test_amplitude_tabs_show_values(demo_workspace):
         assert rows(screen, "cohorts") == [("x7kq2p1",), ("c0hrt55",)]
         recs = rows(screen, "recs")
         assert recs[0][0] == "rec-home-feed" and recs[0][2] == "no" and recs[0][3] == "model"
-        assert recs[0][4] == "For you" and "sku-10001" in recs[0][1]
+        assert recs[0][4] == "For you" and recs[0][1] == "8 items"  # a count: Control/Source/Title stay on screen
         assert rows(screen, "propensities") == [("pred-churn-30d", "score", 0.8312)]
         raw = screen.query_one("#raw-json", TextArea)
         assert json.loads(raw.text)["userData"]["user_id"] == demo.STORY_USER
@@ -104,17 +103,23 @@ async def test_filter_matches_key_or_value(demo_workspace):
         assert len(rows(screen, "user-props")) == 7
 
 
-async def test_export_writes_valid_json(demo_workspace):
+async def test_export_writes_valid_json_to_the_current_directory_and_says_where(demo_workspace, tmp_path,
+                                                                                 monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         screen = await open_profile(pilot, app, demo.STORY_USER)
         await pilot.press("e")
         await pilot.pause()
-        assert screen.exported is not None and screen.exported.parent == paths.cache_dir()
+        assert screen.exported is not None and screen.exported.parent == here
+        assert screen.exported.stat().st_mode & 0o777 == 0o600  # personal data: owner-only
+        assert any(n.title == "Exported" and str(screen.exported) in n.message for n in app.notifications)
         data = json.loads(screen.exported.read_text(encoding="utf-8"))
         assert data["user_id"] == demo.STORY_USER and data["user_properties"]["plan"] == "enterprise"
         assert data["recommendations"][0]["rec_id"] == "rec-home-feed"
-        assert not list(paths.cache_dir().glob(".profile-*"))  # no temp file left behind
+        assert [p.name for p in here.iterdir()] == [screen.exported.name]  # no temp file left behind
 
 
 @pytest.mark.parametrize("hostile", ["../../etc/passwd", "[bold]x[/]", "a/b\\c", ".hidden", "", "\x1b[31m",

@@ -41,8 +41,11 @@ def pretty_json(document: Any) -> str:
 
 
 def recommendation_rows(profile: UserProfile) -> list[tuple[Any, ...]]:
+    """One row per recommendation; its items as a count (the list itself pushed Control group, Source and
+    Title off screen — the Raw JSON tab and the export have every item)."""
     return [
-        (r.rec_id, list(r.items), "yes" if r.is_control else "no", r.source or "", r.title or "")
+        (r.rec_id, f"{len(r.items)} item" + ("" if len(r.items) == 1 else "s"), "yes" if r.is_control else "no",
+         r.source or "", r.title or "")
         for r in profile.recommendations
     ]
 
@@ -64,9 +67,10 @@ def propensity_rows(items: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def export_profile(name: str, document: Any) -> Path | None:
-    """Write `document` as `name` in the cache directory, else the current directory; None if neither
-    can be written. Personal data: only ever written because the user asked for an export."""
-    for directory in (paths.cache_dir(), Path.cwd()):
+    """Write `document` as `name` (owner-only) in the current directory — where a support engineer looks
+    for it — else the cache directory; None if neither can be written. Personal data: only ever written
+    because the user asked for an export."""
+    for directory in (Path.cwd(), paths.cache_dir()):
         try:
             write_json_atomic(directory / name, document)
         except OSError:

@@ -68,7 +68,7 @@ The profile of one user, as the vendor reports it now.
   returned for the ids you ask for: type them into the box on those tabs and press Enter.
 - **Mixpanel**: the cluster's canonical distinct id (the screen says when it is not the id you asked for:
   the ids were merged), its properties and the raw JSON.
-- **/** filters the property tables (key or value), **e** exports the profile as JSON to the cache directory,
+- **/** filters the property tables (key or value), **e** exports the profile as JSON to the current directory,
   **c** copies the id, **r** reloads, **1**–**6** switch to the tabs in order, **Esc** goes back.
 - **s** stages a change to the selected user property (set, add, append, ...), **u** stages unsetting it.
   Nothing is sent until you have read the plan and confirmed it (hidden in read-only mode).
@@ -385,7 +385,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         name = safe_file_name(self.user_id or self.device_id or "", vendor=self.vendor)
         target = export_profile(name, document)
         if target is None:
-            self.notify("Could not write the export to the cache directory or the current directory.",
+            self.notify("Could not write the export to the current directory or the cache directory.",
                         title="Export failed", severity="error", markup=False)
             return None
         self.notify(f"Profile written to {visible(str(target))}", title="Exported", markup=False, timeout=8)
