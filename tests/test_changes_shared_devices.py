@@ -117,3 +117,22 @@ async def test_a_mixpanel_merge_of_ids_that_only_share_a_shared_device(sandbox_c
     (warning,) = [w for w in plan.warnings if w.code == SHARED_DEVICE]
     assert "merges" in warning.message and tablet in warning.message and "5 user ids" in warning.message
     assert not api_log(sandbox_clean, "/api/query/stream/query")   # the Query API budget is not the plan's
+
+
+async def test_a_big_plan_reads_mappings_for_the_check_in_batches_not_per_change(sandbox_clean: Any, tmp_path: Path):
+    """400 maps of demo users (who have events): the check stops at its share of the budget, and what it
+    reads of the mappings goes in requests of up to 100 ids — not one request per change."""
+    users = [u for u in demo.BIG_PARENT_CHILDREN][:50]
+    ws = workspace(sandbox_clean, tmp_path)
+    ws.staged.extend([Change.map(users[i % 50], users[(i + 1) % 50]) for i in range(400)])
+    sandbox_clean.clear_requests()
+    try:
+        plan = await build_plan(ws)
+    finally:
+        await ws.aclose()
+    mapping_reads = len(api_log(sandbox_clean, "/api/2/usermap"))
+    # the plan's own graph reads a few rounds of 100-id requests; the check adds at most a couple
+    assert mapping_reads <= 12, mapping_reads
+    assert spent(sandbox_clean) <= 10 + 10  # the known-ids check's searches plus this check's share
+    assert plan.changes and (SHARED_DEVICE in [w.code for w in plan.warnings]
+                             or NOT_CHECKED in [w.code for w in plan.warnings])

@@ -42,6 +42,8 @@ RESERVE_SHARE = 0.25
 CHECK_TIMEOUT_S = 15.0
 #: events read with a stream's page (the same one unit of budget as one event)
 STREAM_EVENTS = 1000
+#: ids per mapping read (get mappings takes at most 100 a request)
+GET_MAPPINGS_BATCH = 100
 
 
 async def check_shared_devices(workspace: Workspace, ctx: PlanContext, known: Mapping[str, str] | None = None) -> None:
@@ -57,6 +59,9 @@ async def check_shared_devices(workspace: Workspace, ctx: PlanContext, known: Ma
     client = workspace.client
     unchecked: list[Change] = []
     facts = _Facts(client)
+    # ids in the order they will be asked about: a mapping read takes the next ones along (one request of
+    # up to 100 ids, not one per change: 20,000 maps once cost 10,000 requests here)
+    facts.upcoming = [i for c in changes if c.vendor != model.MIXPANEL for i in (c.user_id, c.target_id or "")]
     for change in changes:
         a, b = change.user_id, change.target_id or ""
         if change.vendor == model.MIXPANEL:
@@ -97,6 +102,9 @@ class _Facts:
         self.mixpanel = sightings_for(client, MIXPANEL)
         self.spent = 0
         self.why = ""
+        #: the plan's share of the budget is gone: later pairs are judged on what is known, nothing is read
+        self.exhausted = False
+        self.upcoming: list[str] = []
         self.mapped_into: dict[str, str | None] = {}
         self.amplitude_ids: dict[str, int | None] = {}
         try:
@@ -107,18 +115,21 @@ class _Facts:
     def room(self, cost: int) -> bool:
         if self.budget is None:
             self.why = "this profile has no user activity budget"
-            return False
-        if self.spent + cost > MAX_REQUESTS_PER_PLAN:
+        elif self.spent + cost > MAX_REQUESTS_PER_PLAN:
             self.why = f"a plan spends at most {MAX_REQUESTS_PER_PLAN} user activity requests on this check"
-            return False
-        left = self.budget.remaining()
-        if left - cost < max(1, int(self.budget.limit * RESERVE_SHARE)):
+        elif (left := self.budget.remaining()) - cost < max(1, int(self.budget.limit * RESERVE_SHARE)):
             self.why = f"the user search and activity budget is low ({left} of {self.budget.limit} left)"
-            return False
-        return True
+        else:
+            return True
+        self.exhausted = True
+        return False
 
     async def learn(self, a: str, b: str) -> bool:
         """Read what is missing about `a` and `b`; False when the budget did not allow it all."""
+        if self.amplitude.knows_devices_of(a) and self.amplitude.knows_devices_of(b) and not self._open_question(a, b):
+            return True  # the sightings answer it: nothing to read
+        if self.exhausted:
+            return False
         await self._mappings([a, b])
         for user in (a, b):
             if not self.amplitude.knows_devices_of(user) and not await self._devices(user):
@@ -151,7 +162,11 @@ class _Facts:
         wanted = [i for i in ids if i not in self.mapped_into]
         if not wanted:
             return
-        answer = await self.client.amplitude.get_mappings(wanted)
+        ahead = (i for i in self.upcoming if i and i not in self.mapped_into)
+        batch = list(dict.fromkeys([*wanted, *ahead]))[:GET_MAPPINGS_BATCH]
+        answer = await self.client.amplitude.get_mappings(batch)
+        for uid in batch:  # an id the answer leaves out is not asked again
+            self.mapped_into.setdefault(uid, None)
         for uid, entry in answer.items():
             self.mapped_into[uid] = entry.global_user_id
             for other in (*entry.mapped_to, *entry.mapped_from):
