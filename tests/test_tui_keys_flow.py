@@ -388,3 +388,26 @@ async def test_toasts_never_cover_a_dialogs_buttons(demo_workspace):
         for region in drawn:
             for button in buttons:
                 assert not region.overlaps(button.region), (region, button.region)
+
+
+# --- the tree marks staged changes on the nodes they touch ------------------------------------------
+
+
+async def test_the_tree_marks_the_nodes_a_staged_change_touches(demo_workspace):
+    from idconsole.changes import Change
+    from idconsole.sandbox import demo
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*demo.STORY_USER, "enter")
+        await settle(pilot, app)
+        tree = app.screen.identity_tree
+        assert not any("● staged" in n.label.plain for n in tree.iter_nodes())
+        demo_workspace.staged.add(Change.map(demo.STORY_USER, "[bold]new[/]@example.com"))  # from anywhere
+        await pilot.pause()
+        root = tree.root.label.plain
+        assert "● staged: map → [bold]new[/]@example.com" in root  # literal, never markup
+        demo_workspace.staged.clear()
+        await pilot.pause()
+        assert "● staged" not in tree.root.label.plain

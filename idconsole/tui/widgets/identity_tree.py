@@ -5,6 +5,8 @@
 - "show more (N remaining)" adds the next page when selected (Enter).
 - Cycle markers (↻) are leaves; Enter on one jumps to where that id is shown.
 - Enter (or `p` on the screen) on a user node posts `IdentityTree.OpenProfile`.
+- A node that a staged change touches says so after its label (`● staged: map → B`, `staged_marks`),
+  following the staged set as it changes (in this console or, once reloaded, from outside).
 
 Labels are Rich `Text` built from `visible()`: never markup, control characters escaped, long ids
 shortened (the side panel shows them in full).
@@ -13,7 +15,7 @@ shortened (the side panel shows them in full).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text, TextType
@@ -28,6 +30,7 @@ from idconsole.api.models import UserMappings
 from idconsole.identity import graph as g
 from idconsole.identity.ids import junk_reason
 from idconsole.tui.text import visible
+from idconsole.tui.widgets.staged_marks import staged_marks
 from idconsole.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -125,6 +128,52 @@ class IdentityTree(Tree[g.IdNode]):
         self.show_root = True
         self._populated: set[Any] = set()
         self.page_size = g.PAGE_SIZE
+        #: user id -> what a staged change would do to it (staged_marks), shown after its label
+        self._marks: dict[str, str] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # --- staged changes on the nodes they touch ----------------------------------------------------
+
+    def on_mount(self) -> None:
+        staged = self._staged()
+        if staged is not None:
+            self._unsubscribe = staged.subscribe(lambda _staged: self.call_later(self.refresh_marks))
+        self._marks = self._read_marks()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _staged(self) -> Any:
+        workspace = getattr(self.app, "workspace", None)
+        try:
+            return workspace.staged if workspace is not None else None
+        except Exception:  # a damaged staged.json: the staged screen says so; the tree just shows no marks
+            return None
+
+    def _read_marks(self) -> dict[str, str]:
+        staged = self._staged()
+        try:
+            return staged_marks(list(staged)) if staged is not None else {}
+        except Exception:
+            return {}
+
+    def refresh_marks(self) -> None:
+        """Read the staged set again and relabel the nodes whose mark changed."""
+        old, self._marks = self._marks, self._read_marks()
+        if old == self._marks:
+            return
+        for tree_node in self.iter_nodes():
+            data = tree_node.data
+            if data is not None and data.kind == g.USER and old.get(data.user_id) != self._marks.get(data.user_id):
+                tree_node.set_label(self._label(data))
+
+    def _label(self, node: g.IdNode) -> Text:
+        label = node_label(node)
+        mark = self._marks.get(node.user_id) if node.kind == g.USER else None
+        if mark:
+            label.append("  " + mark, style="bold yellow")
+        return label
 
     # --- labels: never markup ----------------------------------------------------------------------
 
@@ -148,7 +197,7 @@ class IdentityTree(Tree[g.IdNode]):
     def show_lookup(self, root: g.IdNode, children: Iterable[g.IdNode]) -> None:
         self._reset()
         self._populated = set()
-        self.root.set_label(node_label(root))
+        self.root.set_label(self._label(root))
         self.root.data = root
         self.root.allow_expand = False  # always open: it is what was looked up
         self._populated.add(self.root.id)
@@ -167,7 +216,7 @@ class IdentityTree(Tree[g.IdNode]):
     def add_nodes(self, parent: IdTreeNode, nodes: Iterable[g.IdNode]) -> list[IdTreeNode]:
         added = []
         for node in nodes:
-            label = node_label(node)
+            label = self._label(node)
             if node.kind == g.GROUP:
                 child = parent.add(label, node, expand=True, allow_expand=bool(node.children))
                 self._populated.add(child.id)
@@ -217,7 +266,7 @@ class IdentityTree(Tree[g.IdNode]):
         self._populated.add(tree_node.id)
         tree_node.remove_children()
         self.add_nodes(tree_node, g.expand_nodes(data, mappings, page_size=self.page_size))
-        tree_node.set_label(node_label(data))
+        tree_node.set_label(self._label(data))
         self.post_message(self.NodeLoaded(tree_node))
 
     @work(group=EXPAND_GROUP, exclusive=True, exit_on_error=False)
