@@ -146,3 +146,15 @@ def test_only_the_cli_and_the_workspace_import_the_sandbox():
         if module == "idconsole.sandbox" or module.startswith("idconsole.sandbox.")
     ]
     assert offences == []
+
+
+def test_one_engine_module_does_not_load_the_whole_engine():
+    """A screen needs `changes.shared_devices` before the first frame; the package's names load on first
+    use, so that does not pull in the plan, the apply and with them httpx (start-up)."""
+    code = ("import sys, idconsole.changes.shared_devices\n"
+            "assert 'httpx' not in sys.modules and 'idconsole.changes.plan' not in sys.modules, 'eager'\n"
+            "import idconsole.changes as c\n"
+            "assert sorted(c.__all__) == sorted(c._WHERE)\n"
+            "assert all(getattr(c, name) is not None for name in c.__all__)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
