@@ -411,3 +411,33 @@ async def test_the_tree_marks_the_nodes_a_staged_change_touches(demo_workspace):
         demo_workspace.staged.clear()
         await pilot.pause()
         assert "● staged" not in tree.root.label.plain
+
+
+async def test_f_in_the_tree_finds_a_child_among_thousands(demo_workspace):
+    import httpx
+
+    parent = "bulk-parent@example.com"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo_workspace.sandbox_app),
+                                 base_url=demo_workspace.connection.base_url) as client:
+        response = await client.post("/_sandbox/users",
+                                     json={"mappings": [[f"bulk-{i:05d}", parent] for i in range(3_000)]})
+        assert response.status_code == 200
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*parent, "enter")
+        await settle(pilot, app)
+        tree = app.screen.identity_tree
+        assert app.focused is tree
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press(*"BULK-02345", "enter")  # not on the first page; any case
+        await settle(pilot, app)
+        assert tree.cursor_node is not None and tree.cursor_node.data.user_id == "bulk-02345"
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.screen.query_one("#tree-find", Input).value == "BULK-02345"  # the last one, selected
+        await pilot.press(*"no-such-id", "enter")
+        await settle(pilot, app)
+        assert any(n.title == "Not found" for n in app.notifications)
+        assert tree.cursor_node.data.user_id == "bulk-02345"

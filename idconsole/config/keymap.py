@@ -34,7 +34,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "stage_dialog.cancel", "import_csv.cancel",
     "staged.add", "staged.edit", "staged.drop", "staged.undo_drop", "staged.move_up", "staged.move_down", "staged.resolve",
     "staged.import", "staged.clear", "staged.plan", "staged.back",
-    "tree.expand", "tree.collapse",
+    "tree.expand", "tree.collapse", "tree.find", "tree_find.cancel",
 })  # fmt: skip
 
 #: Textual's built-in themes (textual.theme.BUILTIN_THEMES of the pinned version)

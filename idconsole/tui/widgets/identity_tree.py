@@ -106,6 +106,8 @@ class IdentityTree(Tree[g.IdNode]):
                 tooltip="Expand the node (loads its mappings the first time)"),
         Binding("left", "collapse_cursor", "Collapse", id="tree.collapse", show=False,
                 tooltip="Collapse the node, or go to its parent"),
+        Binding("f", "find", "Find in tree", id="tree.find", show=False,
+                tooltip="Go to the next node whose id contains a text (also in pages not shown yet)"),
     ]
 
     class OpenProfile(Message):
@@ -131,6 +133,7 @@ class IdentityTree(Tree[g.IdNode]):
         #: user id -> what a staged change would do to it (staged_marks), shown after its label
         self._marks: dict[str, str] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self._find_text = ""
 
     # --- staged changes on the nodes they touch ----------------------------------------------------
 
@@ -323,6 +326,29 @@ class IdentityTree(Tree[g.IdNode]):
         elif data.kind == g.USER:
             event.stop()
             self.post_message(self.OpenProfile(data))
+
+    def action_find(self) -> None:
+        from idconsole.tui.widgets.tree_find import FindInTreeDialog, find_next
+
+        def found(text: str | None) -> None:
+            if not text:
+                return
+            self._find_text = text
+            node = find_next(self, text)
+            if node is None:
+                self.notify(f"No id in this tree contains {visible(text, limit=60)}.", title="Not found",
+                            severity="warning", markup=False)
+                return
+            self.call_after_refresh(self._go_to, node)
+
+        self.app.push_screen(FindInTreeDialog(self._find_text), found)
+
+    def _go_to(self, node: IdTreeNode) -> None:
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.call_after_refresh(self.move_cursor, node)
 
     def action_expand_cursor(self) -> None:
         node = self.cursor_node
