@@ -441,3 +441,21 @@ async def test_f_in_the_tree_finds_a_child_among_thousands(demo_workspace):
         await settle(pilot, app)
         assert any(n.title == "Not found" for n in app.notifications)
         assert tree.cursor_node.data.user_id == "bulk-02345"
+
+
+async def test_help_keys_wrap_under_their_own_column(demo_workspace):
+    from idconsole.tui.screens.help import keys_table
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        lines = keys_table(app.screen, 60).plain.split("\n")
+        assert all(len(line) <= 60 for line in lines), [line for line in lines if len(line) > 60]
+        first = next(line for line in lines if line.startswith("M "))  # Map…'s long tooltip wraps
+        indent = first.index("Stage")
+        following = lines[lines.index(first) + 1]
+        assert following[:indent].strip() == "" and following[indent:indent + 1].strip()
+        await pilot.press("f1")
+        await pilot.pause()
+        shown = app.screen.query_one("#help-keys")
+        assert shown.region.right <= 80

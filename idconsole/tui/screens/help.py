@@ -3,6 +3,7 @@ keys that work there right now (derived from its active bindings, so it stays tr
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -25,18 +26,21 @@ def screen_title(screen: Screen) -> str:
     return str(title)
 
 
-def keys_table(screen: Screen) -> Content:
-    """Key, action and what it does, one line each, for the active bindings of `screen`."""
+def keys_table(screen: Screen, width: int = 88) -> Content:
+    """Key, action and what it does for the bindings of `screen`, one row each; a long "what" wraps
+    under itself (a hanging indent), never back under the keys. `width`: the columns the table has."""
     commands = [c for c in screen_commands(screen) if c.keys]
     if not commands:
         return Content("No keys here.")
     key_width = max(len(c.keys) for c in commands)
     name_width = max(len(c.name) for c in commands)
-    lines = [
-        Content.assemble((c.keys.ljust(key_width), "bold $text-accent"), "  ", (c.name.ljust(name_width), "bold"),
-                         "  ", (c.help, "dim"))
-        for c in commands
-    ]
+    indent = key_width + name_width + 4
+    lines = []
+    for c in commands:
+        wrapped = textwrap.wrap(c.help, max(20, width - indent)) or [""]
+        lines.append(Content.assemble((c.keys.ljust(key_width), "bold $text-accent"), "  ",
+                                      (c.name.ljust(name_width), "bold"), "  ", (wrapped[0], "dim")))
+        lines.extend(Content.assemble(" " * indent, (more, "dim")) for more in wrapped[1:])
     return Content("\n").join(lines)
 
 
@@ -59,7 +63,8 @@ class HelpScreen(ModalScreen[None]):
                 if how_to:
                     yield Markdown(how_to, id="help-how-to")
                 yield Static(Content.styled("Keys", "bold"), classes="help-heading")
-                yield Static(keys_table(self._for), id="help-keys")
+                # the dialog is 96 columns (at most 90% of the screen) less border, padding and scrollbar
+                yield Static(keys_table(self._for, min(96, int(self.app.size.width * 0.9)) - 9), id="help-keys")
                 yield Markdown(GENERAL_HELP, id="help-general")
             yield Static(Content.styled("Esc closes", "dim"), classes="dialog-hint")
 
