@@ -136,7 +136,8 @@ async def test_each_hostile_id_looked_up_selected_copied_and_profiled(hostile_wo
         assert app.is_running
 
 
-async def test_hostile_property_values_are_literal_and_clicks_do_nothing(hostile_workspace):
+async def test_hostile_property_values_are_literal_and_clicks_do_nothing(hostile_workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the export (e) writes to the current directory
     app = make_app(hostile_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
         await settle(pilot, app)
