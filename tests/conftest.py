@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from sandbox_helpers import SandboxServer
 
+# the console's fixtures (tui_env, no_keyring, demo_workspace), for every folder that drives the console
+pytest_plugins = ["tui_support"]
+
 XDG_VARS = ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
 
 

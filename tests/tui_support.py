@@ -1,7 +1,7 @@
 """Shared helpers and fixtures for TUI tests (pilot and snapshot tests).
 
-Use them from a test module with `from tui_support import *` (tests/ is on sys.path, like
-`sandbox_helpers`). XDG dirs and IDCONSOLE_* are already isolated by tests/conftest.py; the
+Import the helpers by name (`from tui_support import make_app, settle`; tests/ is on sys.path, like
+`sandbox_helpers`); the fixtures are a plugin the root conftest registers, so any test can ask for them. XDG dirs and IDCONSOLE_* are already isolated by tests/conftest.py; the
 `tui_env` fixture adds an in-memory keyring and an empty session store, so no developer config or
 secret can leak into a test or a snapshot.
 

@@ -107,7 +107,8 @@ async def probe(connection: Any, *, transport: Any = None) -> str:
             if result.error is not None:
                 raise result.error
             label = VENDOR_LABELS[vendor]
-            checked.append(f"{label} ({result.note})" if result.note else label)
+            notes = [n for n in (result.note, result.deprecation) if n]  # an API secret: say it is retiring
+            checked.append(f"{label} ({'; '.join(notes)})" if notes else label)
     return ", ".join(checked)
 
 
