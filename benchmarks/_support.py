@@ -7,26 +7,24 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import platform
 import re
 import select
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from idconsole.sandbox.harness import SandboxProcess
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -173,102 +171,12 @@ def isolated_env(extra: dict[str, str] | None = None) -> Iterator[dict[str, str]
 LISTEN_RE = re.compile(r"idconsole sandbox listening on (http://\S+)")
 
 
-class Sandbox:
-    """`idconsole sandbox serve --port 0 ...` in a subprocess on 127.0.0.1; `.url` once it listens."""
+class Sandbox(SandboxProcess):
+    """`idconsole sandbox serve --port 0 ...` in a subprocess on 127.0.0.1 (the package's harness, shared
+    with the tests), run from the repository with the benchmark's environment."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> None:
-        self.args = list(args)
-        self.env = env
-        self.timeout = timeout
-        self.url = ""
-        self.proc: subprocess.Popen[str] | None = None
-        self._lines: list[str] = []
-
-    def start(self) -> Sandbox:
-        cmd = [PYTHON, "-m", "idconsole", "sandbox", "serve", "--host", "127.0.0.1", "--port", "0", *self.args]
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
-        found: list[str] = []
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.proc is not None and self.proc.stdout is not None
-            for line in self.proc.stdout:
-                if len(self._lines) < 200:
-                    self._lines.append(line.rstrip())
-                m = LISTEN_RE.search(line)
-                if m and not found:
-                    found.append(m.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        ready.wait(self.timeout)
-        if not found:
-            self.stop()
-            raise RuntimeError(f"sandbox did not start: {' '.join(cmd[1:])}\n" + "\n".join(self._lines[-30:]))
-        self.url = found[0].rstrip("/")
-        return self
-
-    @property
-    def pid(self) -> int:
-        if self.proc is None:
-            raise RuntimeError("the sandbox is not running")
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # control routes (plain urllib: no dependency on the code being measured)
-    def _call(self, method: str, path: str, body: Any = None, timeout: float = 60.0) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"content-type": "application/json"} if data else {})
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - 127.0.0.1 only
-            raw = resp.read()
-        return json.loads(raw) if raw.strip() else None
-
-    def state(self) -> Any:
-        return self._call("GET", "/_sandbox/state")
-
-    def requests(self) -> list[dict[str, Any]]:
-        data = self._call("GET", "/_sandbox/requests")
-        if isinstance(data, dict):
-            for key in ("requests", "log", "entries", "items"):
-                if isinstance(data.get(key), list):
-                    return data[key]
-        return list(data or [])
-
-    def clear_requests(self) -> None:
-        self._call("DELETE", "/_sandbox/requests")
-
-    def reset(self) -> Any:
-        return self._call("POST", "/_sandbox/reset", {})
-
-    def seed_mappings(self, pairs: Sequence[tuple[str, str]]) -> Any:
-        return self._call("POST", "/_sandbox/users", {"mappings": [list(p) for p in pairs]})
-
-    def seed(self, *, users: Sequence[dict[str, Any]] = (), mappings: Sequence[tuple[str, str]] = ()) -> Any:
-        return self._call("POST", "/_sandbox/users", {"users": list(users), "mappings": [list(p) for p in mappings]})
-
-    def concurrency(self) -> dict[str, Any]:
-        """`{family: {"limit", "in_flight", "peak", "admitted", "refused"}}` (peaks since the last reset)."""
-        return self._call("GET", "/_sandbox/concurrency") or {}
-
-    def output(self) -> str:
-        return "\n".join(self._lines)
+        super().__init__(*args, env=env, cwd=REPO, timeout=timeout)
 
 
 def request_path(entry: dict[str, Any]) -> str:

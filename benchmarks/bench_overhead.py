@@ -168,7 +168,7 @@ def run() -> Result:
     rounds = 3 if quick() else 7
     with isolated_env() as env, Sandbox("--no-demo-data", "--profile-rate", f"{LIFTED[0]}/{LIFTED[1]:g}",
                                         env=env) as sb:
-        sb._call("POST", "/_sandbox/users", {"users": _users()})
+        sb.call("POST", "/_sandbox/users", {"users": _users()})
         m = asyncio.run(_measure(sb, rounds))
     throttled = m["throttled"]
     rounds = len(m["raw_wall"])

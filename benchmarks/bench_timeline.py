@@ -52,15 +52,15 @@ def streams() -> list:
                 amplitude_id=100_000_000 + n, user_id=user if rng.random() > 0.02 else None, device_id=device,
                 session_id=int(when.timestamp() * 1000) // 3_600_000, platform="iOS" if "phone" in device else "Web",
                 event_properties={"value": i}, uuid=f"{n}-{i}"))
-        events.sort(key=lambda e: e.time, reverse=True)
+        events.sort(key=lambda e: e.time or dt.datetime.min, reverse=True)
         out.append(events)
-    out[0] = sorted(out[0][:EVENTS - 200] + out[1][:200], key=lambda e: e.time, reverse=True)  # shared events
+    out[0] = sorted(out[0][:EVENTS - 200] + out[1][:200], key=lambda e: e.time or dt.datetime.min, reverse=True)  # shared events
     result = []
     for n, events in enumerate(out):
-        user = ActivityUser(f"user-{n}@example.com", 100_000_000 + n, num_events=len(events), num_sessions=400,
+        who = ActivityUser(f"user-{n}@example.com", 100_000_000 + n, num_events=len(events), num_sessions=400,
                             first_used="2024-01-01", last_used="2024-06-29",
                             device_ids=tuple(dict.fromkeys(e.device_id for e in events if e.device_id)))
-        result.append(UserActivity(100_000_000 + n, user, tuple(events), truncated=False, pages=1))
+        result.append(UserActivity(100_000_000 + n, who, tuple(events), truncated=False, pages=1))
     return result
 
 
@@ -84,7 +84,7 @@ def run() -> Result:
     log(f"timeline: {len(every):,} events in {IDS} streams, {runs} runs each")
 
     def baseline() -> object:
-        return sorted(every, key=lambda e: e.time, reverse=True)[:PAGE]
+        return sorted(every, key=lambda e: e.time or dt.datetime.min, reverse=True)[:PAGE]
 
     def first_page() -> object:
         return build_timeline(data).page(0, PAGE)

@@ -233,10 +233,9 @@ def _streams(ids: int, events: int):
     return out
 
 
-async def test_data_to_drawn_first_page_is_under_100_ms_and_flat(demo_workspace):
-    """Five ids x 1,000 events: from the fetched streams to the drawn first page (merge, headers, one page
-    of rows in the table, a frame) under 0.1 s; ten times the events costs far less than ten times the
-    time (only the first page is drawn)."""
+async def test_only_the_first_page_is_drawn_whatever_the_number_of_events(demo_workspace):
+    """Five ids x 100 and x 1,000 events: the table holds one page of rows either way, so the cost to the
+    first drawn page does not grow with the events (its time is measured in benchmarks/, not asserted)."""
     from idconsole.identity.timeline import build_timeline
 
     app = make_app(demo_workspace)
@@ -244,22 +243,13 @@ async def test_data_to_drawn_first_page_is_under_100_ms_and_flat(demo_workspace)
         screen = await open_timeline(pilot, app, demo.STORY_USER)
         await pilot.press("enter")
         await settle(pilot, app)
-
-        async def drawn(streams) -> float:
-            best = float("inf")   # the best of 5: the machine is shared, the floor is what the code costs
-            for _ in range(5):
-                started = time.perf_counter()
-                screen.show_timeline(build_timeline(streams))
-                await pilot.pause()   # the frame is drawn
-                best = min(best, time.perf_counter() - started)
-            assert screen.query_one(DataTable).row_count == screen.timeline.page(0).size
-            return best
-
-        small = await drawn(_streams(5, 100))
-        big = await drawn(_streams(5, 1000))
-        print(f"data to drawn first page: 5x100 {small * 1000:.1f} ms, 5x1000 {big * 1000:.1f} ms")
-        assert big < 0.1, f"5 x 1,000 events took {big * 1000:.0f} ms to the drawn first page"
-        assert big < small * 5, (small, big)
+        drawn = []
+        for events in (100, 1000):
+            screen.show_timeline(build_timeline(_streams(5, events)))
+            await pilot.pause()
+            drawn.append(screen.query_one(DataTable).row_count)
+            assert drawn[-1] == screen.timeline.page(0).size
+        assert drawn[0] == drawn[1] and drawn[1] <= 101  # a page of 100 (and at most one marker row)
 
 
 async def test_a_failing_stream_is_said_and_the_rest_shown(demo_workspace):
