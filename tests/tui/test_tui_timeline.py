@@ -167,21 +167,6 @@ async def test_hostile_event_types_are_shown_literally(demo_workspace):
         assert "\x1b" not in drawn
 
 
-async def test_first_page_is_drawn_fast_and_flat(demo_workspace):
-    """Drawing takes one page whatever the number of events (the merge is lazy)."""
-    app = make_app(demo_workspace)
-    async with app.run_test(size=TUI_SIZE) as pilot:
-        screen = await open_timeline(pilot, app, demo.STORY_USER)
-        await pilot.press("enter")
-        await settle(pilot, app)
-        timeline = screen.timeline
-        started = time.perf_counter()
-        screen.show_timeline(timeline)
-        took = time.perf_counter() - started
-        assert screen.query_one(DataTable).row_count <= timeline.page(0).size
-        assert took < 0.1, f"first page took {took:.3f} s"
-
-
 async def test_side_panel_lists_the_devices_after_the_timeline(demo_workspace):
     """Back on Lookup after reading the timeline, the side panel lists the selected user's devices; the
     kiosk tablet is flagged shared."""
