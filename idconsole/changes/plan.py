@@ -3,7 +3,8 @@
 `await build_plan(workspace)` reads the CURRENT Amplitude mappings of every id involved (batched
 through `get_mappings`, following chains a few hops), replays the staged changes in order on that
 graph, and returns a `Plan`: each change with its effect (every affected user's global id before and
-after), the warnings, the exact requests (endpoint, method, batch sizes — split with the client's own
+after; for an identify or a Mixpanel event, each property's current value or each id's current
+cluster, `plan_current`), the warnings, the exact requests (endpoint, method, batch sizes — split with the client's own
 `split_usermap_batches` at the client's own `AmplitudeApi.usermap_batch_size()`) and how long the
 usermap rate limit makes it take.
 
@@ -41,6 +42,7 @@ Severities (`PlanWarning.severity`):
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -48,6 +50,7 @@ from typing import TYPE_CHECKING
 from idconsole.changes.known_ids import check_known_ids
 from idconsole.changes.plan_checks import MIXPANEL_CLUSTER_CAP, PROPERTY_UPDATES_PER_HOUR, check_static
 from idconsole.changes.plan_context import PlanContext
+from idconsole.changes.plan_current import read_current
 from idconsole.changes.plan_devices import check_shared_devices
 from idconsole.changes.plan_estimate import DEFAULT_USERMAP_RATE, estimate_usermap_seconds, usermap_budget
 from idconsole.changes.plan_graph import CHAIN_LOOKUP_ROUNDS, MappingGraph
@@ -60,6 +63,7 @@ from idconsole.changes.plan_types import (
     SEND,
     SEVERITIES,
     WARNING,
+    Current,
     Effect,
     Plan,
     PlannedChange,
@@ -100,7 +104,9 @@ async def build_plan(workspace: Workspace) -> Plan:
     graph = MappingGraph()
     await graph.read(workspace, ctx)
     graph.replay(ctx)
-    known = await check_known_ids(workspace, ctx.valid_sendable, positions=ctx.positions)
+    # the typo check and the current values are independent reads: one wait, not two
+    known, current = await asyncio.gather(check_known_ids(workspace, ctx.valid_sendable, positions=ctx.positions),
+                                          read_current(workspace, ctx))
     ctx.warnings.extend(PlanWarning(w.code, WARNING, w.message, w.change_ids) for w in known.warnings)
     check_static(workspace, ctx)
     await check_shared_devices(workspace, ctx, known.to_json())  # maps of users who only share a shared device
@@ -113,7 +119,7 @@ async def build_plan(workspace: Workspace) -> Plan:
         region=connection.region,
         fingerprint=fingerprint,
         created_at=_now(),
-        changes=_planned(ctx, graph, requests),
+        changes=_planned(ctx, graph, requests, current),
         warnings=ctx.sorted_warnings(),
         requests=requests,
         users=graph.users(),
@@ -124,7 +130,8 @@ async def build_plan(workspace: Workspace) -> Plan:
     )
 
 
-def _planned(ctx: PlanContext, graph: MappingGraph, requests: list[PlannedRequest]) -> list[PlannedChange]:
+def _planned(ctx: PlanContext, graph: MappingGraph, requests: list[PlannedRequest],
+             current: dict[str, tuple[Current, ...]]) -> list[PlannedChange]:
     request_of = {cid: r.index for r in requests for cid in r.change_ids}
     codes: dict[str, list[str]] = defaultdict(list)
     for w in ctx.warnings:
@@ -139,6 +146,7 @@ def _planned(ctx: PlanContext, graph: MappingGraph, requests: list[PlannedReques
             effects=tuple(graph.effects.get(e.change.id, ())),
             warnings=tuple(codes.get(e.change.id, ())),
             request=request_of.get(e.change.id),
+            current=current.get(e.change.id, ()),
         )
         for n, e in enumerate(ctx.entries, 1)
     ]

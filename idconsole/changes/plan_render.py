@@ -25,6 +25,8 @@ def render_plan_lines(plan: Plan) -> list[str]:
         lines.append(f"  {p.n:>4}. {p.change.description()}" + (f"   [{'; '.join(flags)}]" if flags else ""))
         for e in p.effects:
             lines.append(f"        {e.user_id}: {e.before or '(not mapped)'} → {e.after or '(not mapped)'}")
+        for c in p.current:
+            lines.append(f"        {c.subject}: {c.before} → {c.after}")
     if plan.requests:
         lines.append("Requests:")
         shown = plan.requests if len(plan.requests) <= 12 else plan.requests[:10]

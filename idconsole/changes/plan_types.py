@@ -51,6 +51,20 @@ class Effect:
 
 
 @dataclass(frozen=True)
+class Current:
+    """One thing a change touches — a property key, or a Mixpanel id — as it is now and as it will be."""
+
+    subject: str
+    before: str
+    after: str
+    #: False when `before` says why it was not read
+    read: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subject": self.subject, "before": self.before, "after": self.after, "read": self.read}
+
+
+@dataclass(frozen=True)
 class PlannedChange:
     n: int
     change: Change
@@ -61,6 +75,8 @@ class PlannedChange:
     warnings: tuple[str, ...] = ()
     #: index (1-based) of the request that carries it, None when held
     request: int | None = None
+    #: for an identify or a Mixpanel event: each property / id it touches, now and after (plan_current)
+    current: tuple[Current, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +90,7 @@ class PlannedChange:
             "effects": [e.to_json() for e in self.effects],
             "warnings": list(self.warnings),
             "request": self.request,
+            "current": [c.to_json() for c in self.current],
         }
 
 

@@ -93,10 +93,12 @@ async def test_effects_show_each_user_before_and_after(demo_workspace: Any) -> N
         by_n.setdefault(row.n, []).append(row)
     (mapped,) = by_n[1]
     assert (mapped.op, mapped.user, mapped.before, mapped.after) == ("map", user, "(not mapped)", NEW_GLOBAL)
-    (identify,) = by_n[2]
-    assert identify.before == "current properties" and identify.after == "$add logins = 2"
-    (merge,) = by_n[3]
-    assert merge.irreversible and "one cluster with anon-views-b" in merge.after
+    (identify,) = by_n[2]  # the property as the Profile API has it now, and what $add makes of it
+    assert (identify.user, identify.before, identify.after) == (f"{STORY_USER} · logins", "(not set)", "2")
+    merge_a, merge_b = by_n[3]  # each id's cluster now (neither has a profile), and the merge's result
+    assert (merge_a.user, merge_b.user) == ("anon-views-a", "anon-views-b")
+    assert merge_a.before == merge_b.before == "no profile: no cluster Mixpanel can show"
+    assert merge_a.irreversible and merge_a.after == "one cluster with anon-views-b (irreversible)"
     assert summarize_plan(plan).irreversible_ids == (("anon-views-a", "anon-views-b"),)
     await ws.aclose()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -30,6 +31,7 @@ from idconsole.tui.staging.freshness import plan_is_stale, reload_if_changed_out
 from idconsole.tui.staging.plan_view import (
     PlanSummary,
     WarningRow,
+    not_read_notes,
     plan_effects,
     plan_requests,
     plan_warnings,
@@ -190,7 +192,7 @@ plan, **Esc** goes back to the staged changes.
             parts.append(f"{len(s.irreversible)} irreversible")
         return Content(" · ".join(parts) + ".")
 
-    def _effects(self, plan: Plan) -> Table | Text:
+    def _effects(self, plan: Plan) -> Table | Text | Group:
         rows = plan_effects(plan)
         if not rows:
             return Text("No user changes.", style="dim")
@@ -204,7 +206,9 @@ plan, **Esc** goes back to the staged changes.
                           cell(row.after, limit=56, style=after_style))
         if len(rows) > MAX_ROWS:
             table.add_row("", Text(f"… and {len(rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
-        return table
+        notes = not_read_notes(plan)
+        # a Text that ends its line (a table cell's `end=""` would be lost after the table)
+        return Group(table, Text("\n".join(visible(n, limit=300) for n in notes), style="dim")) if notes else table
 
     def _requests(self, plan: Plan) -> Table | Text:
         rows = plan_requests(plan)

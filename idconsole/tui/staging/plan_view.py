@@ -110,19 +110,32 @@ def plan_effects(plan: Plan) -> list[EffectRow]:
                 rows.append(EffectRow(planned.n, desc.op, effect.user_id, effect.before or NOT_MAPPED,
                                       effect.after or NOT_MAPPED))
             continue
-        if change.op == "identify":
-            rows.append(EffectRow(planned.n, desc.op, change.user_id, "current properties", desc.detail))
-        elif change.op == "mp_merge":
-            rows.append(EffectRow(planned.n, desc.op, change.user_id, "separate ids",
-                                  f"one cluster with {change.target_id} (irreversible)", irreversible=True))
-        elif change.op == "mp_identify":
-            rows.append(EffectRow(planned.n, desc.op, change.user_id, "anonymous",
-                                  f"identified as {change.target_id}"))
-        elif change.op == "mp_alias":
-            rows.append(EffectRow(planned.n, desc.op, change.user_id, "no alias", f"alias of {change.target_id}"))
+        if planned.current:  # an identify's properties, a Mixpanel event's ids: read while planning
+            for current in planned.current:
+                rows.append(EffectRow(planned.n, desc.op, f"{change.user_id} · {current.subject}"
+                                      if change.op == "identify" else current.subject,
+                                      current.before, current.after, irreversible=change.irreversible))
+            continue
+        if change.op != "map" and change.op != "unmap":  # invalid: blocked, so nothing was read for it
+            rows.append(EffectRow(planned.n, desc.op, desc.subject, "not read (the change is invalid)", desc.detail,
+                                  irreversible=change.irreversible))
         else:  # map / unmap that the plan found nothing to change for (invalid or a no-op)
             rows.append(EffectRow(planned.n, desc.op, desc.subject, "unchanged", desc.detail))
     return rows
+
+
+def not_read_notes(plan: Plan) -> list[str]:
+    """Why some current values were not read, once per reason with the changes it concerns — in full,
+    where the Before column has room only for its start."""
+    found: dict[str, list[int]] = {}
+    for planned in plan.changes:
+        for current in planned.current:
+            if not current.read:
+                numbers = found.setdefault(current.before.removeprefix("not read: "), [])
+                if planned.n not in numbers:
+                    numbers.append(planned.n)
+    return [f"Not read for {plural(len(ns), 'change')} {', '.join(map(str, ns[:8]))}"
+            f"{' …' if len(ns) > 8 else ''}: {why}." for why, ns in found.items()]
 
 
 def plan_warnings(plan: Plan) -> list[WarningRow]:
