@@ -45,7 +45,9 @@ class IdConsoleError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+        # a message that lists lines (a CSV's bad rows) keeps its last line: the hint gets its own
+        separator = "\n" if "\n" in self.message.rstrip() else " "
+        return f"{self.message.rstrip()}{separator}{self.hint}".strip() if self.hint else self.message.strip()
 
 
 class ConfigError(IdConsoleError):

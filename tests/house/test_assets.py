@@ -43,6 +43,10 @@ def test_the_csv_with_mistakes_names_each_bad_line_and_stages_nothing():
     reported = {int(n) for n in re.findall(r"^\s+line (\d+): ", result.stderr, re.M)}
     assert reported == promised
     assert f"{len(promised)} bad row(s); nothing was staged" in result.stderr
+    # each bad line is a line of its own, the last one too: the hint follows on its own line
+    said = result.stderr.rstrip("\n").splitlines()
+    assert said[-1] == "Fix them and import the file again."
+    assert re.fullmatch(r"  line \d+: .*\)", said[-2]), said[-2]
     assert json_out(run_cli("stage", "list", "--demo", "--json")) == []
 
 
