@@ -68,3 +68,16 @@ async def test_the_plan_screen_says_why_a_value_was_not_read(demo_workspace: Any
         assert "not read: the user profile" in text  # the column has room for the start of it...
         # ...and the full reason is said once below the effects
         assert "Not read for 1 change 1: the user profile budget is low (5 of 600 left)." in text
+
+
+async def test_the_plan_screen_says_which_ids_amplitude_knows(demo_workspace: Any) -> None:
+    ws = demo_workspace
+    ws.staged.add(Change.map("63629@hmail.com", "hank@globex.nte"))  # a typo in the global id
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.push_screen(PlanScreen())
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "Known to Amplitude: 63629@hmail.com" in text
+        assert "Unknown to Amplitude (a typo?): hank@globex.nte" in text

@@ -31,6 +31,7 @@ from idconsole.tui.staging.freshness import plan_is_stale, reload_if_changed_out
 from idconsole.tui.staging.plan_view import (
     PlanSummary,
     WarningRow,
+    id_check_lines,
     not_read_notes,
     plan_effects,
     plan_requests,
@@ -206,7 +207,7 @@ plan, **Esc** goes back to the staged changes.
                           cell(row.after, limit=56, style=after_style))
         if len(rows) > MAX_ROWS:
             table.add_row("", Text(f"… and {len(rows) - MAX_ROWS:,} more", style="dim"), "", "", "", "")
-        notes = not_read_notes(plan)
+        notes = [*not_read_notes(plan), *id_check_lines(plan)]
         # a Text that ends its line (a table cell's `end=""` would be lost after the table)
         return Group(table, Text("\n".join(visible(n, limit=300) for n in notes), style="dim")) if notes else table
 

@@ -138,6 +138,25 @@ def not_read_notes(plan: Plan) -> list[str]:
             f"{' …' if len(ns) > 8 else ''}: {why}." for why, ns in found.items()]
 
 
+def id_check_lines(plan: Plan, *, shown: int = 6) -> list[str]:
+    """Does Amplitude know the ids the maps touch (`Plan.ids`), grouped: `Known to Amplitude: a, b`,
+    `Unknown to Amplitude (a typo?): x`, `Not checked (why): y` — as `idconsole plan` lists them."""
+    groups: dict[str, list[str]] = {}
+    for value, label in plan.ids.items():
+        if label == "known":
+            title = "Known to Amplitude"
+        elif label == "unknown":
+            title = "Unknown to Amplitude (a typo?)"
+        else:
+            title = f"Not checked ({label.removeprefix('not checked: ')})"
+        groups.setdefault(title, []).append(value)
+    lines = []
+    for title, values in groups.items():
+        more = f" and {len(values) - shown} more" if len(values) > shown else ""
+        lines.append(f"{title}: {', '.join(values[:shown])}{more}")
+    return lines
+
+
 def plan_warnings(plan: Plan) -> list[WarningRow]:
     """The plan's warnings, each naming the changes it is about by number and in words."""
     planned = {p.change.id: p for p in plan.changes}
