@@ -97,3 +97,15 @@ def assert_error_clean(exc: BaseException) -> None:
         assert_clean(str(exc), repr(exc), repr(getattr(exc, "args", ())))
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
         seen += 1
+
+
+def workspace_on(server: Any, tmp_path: Any, *, region: str = "us", name: str = "ws") -> Any:
+    """A Workspace with the demo credentials on a served sandbox, its state in `tmp_path / name`."""
+    from dataclasses import replace
+
+    from idconsole.workspace import Workspace
+
+    conn = demo_connection(SandboxConfig(), base_url=server.base_url, name=name)
+    if region != "us":
+        conn = replace(conn, region=region)
+    return Workspace(conn, ApiClient(conn, retry=RetryPolicy.fast(2)), state_dir=tmp_path / name)

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import workspace_on
 from cli_helpers import json_out, run_cli, sandbox_env
 
-from idconsole.api.client import ApiClient
 from idconsole.api.ratelimit import reset_budgets
-from idconsole.api.transport import RetryPolicy
 from idconsole.changes import Change, build_plan
 from idconsole.changes.known_ids import (
     MAX_CHECKS_PER_PLAN,
@@ -24,10 +23,8 @@ from idconsole.changes.known_ids import (
     lookup_history,
 )
 from idconsole.config import paths
-from idconsole.sandbox import SandboxConfig
 from idconsole.sandbox.demo import STORY_PHONE_USER, STORY_USER
 from idconsole.tui.widgets.recent_lookups import RecentLookups
-from idconsole.workspace import Workspace, demo_connection
 
 TYPO = "hank@globex.nte"
 assert STORY_USER == "hank@globex.net" and STORY_PHONE_USER == "63629@hmail.com"
@@ -44,16 +41,6 @@ def remember_lookups(profile: str, *queries: str) -> None:
     recent = RecentLookups(profile)
     for query in queries:
         recent.add(query)
-
-
-def workspace_on(server: Any, tmp_path: Path, *, region: str = "us", name: str = "known") -> Workspace:
-    connection = demo_connection(SandboxConfig(), base_url=server.base_url, name=name)
-    if region != "us":
-        from dataclasses import replace
-
-        connection = replace(connection, region=region)
-    client = ApiClient(connection, retry=RetryPolicy.fast(2))
-    return Workspace(connection, client, state_dir=tmp_path / name)
 
 
 def searches(server: Any) -> list[dict[str, Any]]:

@@ -5,22 +5,18 @@ possible. Real HTTP to the served sandbox; the CLI and the engine give the same 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import workspace_on
 from cli_helpers import json_out, run_cli, sandbox_env
 
-from idconsole.api.client import ApiClient
 from idconsole.api.ratelimit import reset_budgets
-from idconsole.api.transport import RetryPolicy
 from idconsole.changes import Change, build_plan
 from idconsole.changes.plan_current import MAX_MIXPANEL_READS
 from idconsole.changes.property_ops import MISSING, predict
-from idconsole.sandbox import SandboxConfig
 from idconsole.sandbox.demo import STORY_MP_PHONE_ANON, STORY_MP_WEB_ANON, STORY_USER
-from idconsole.workspace import Workspace, demo_connection
 
 HOSTILE = "[bold red]admin[/] \x1b[2J\u202e"
 
@@ -28,13 +24,6 @@ HOSTILE = "[bold red]admin[/] \x1b[2J\u202e"
 @pytest.fixture(autouse=True)
 def full_budgets() -> None:
     reset_budgets()
-
-
-def workspace_on(server: Any, tmp_path: Path, *, region: str = "us", name: str = "current") -> Workspace:
-    connection = demo_connection(SandboxConfig(), base_url=server.base_url, name=name)
-    if region != "us":
-        connection = replace(connection, region=region)
-    return Workspace(connection, ApiClient(connection, retry=RetryPolicy.fast(2)), state_dir=tmp_path / name)
 
 
 def current_of(plan: Any, n: int) -> list[tuple[str, str, str, bool]]:
