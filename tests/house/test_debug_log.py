@@ -14,7 +14,7 @@ import pytest
 from api_support import api_log, fresh_budgets, make_client  # noqa: F401
 from cli_helpers import closed_port_url, json_out, run_cli, sandbox_env
 from echo_peer import leaks
-from test_no_secret_leaks import SA_USER, SECRETS, WRONG, _env
+from leak_support import SA_USER, SECRETS, WRONG, leak_env
 
 from idconsole.api import debug_log
 from idconsole.sandbox.demo import CHAIN, STORY_MP_WEB_ANON, STORY_PHONE_USER, STORY_USER, STORY_WEB_DEVICE
@@ -43,36 +43,18 @@ def request_lines(path: Path) -> list[re.Match[str]]:
     return [m for m in matches if m]
 
 
-@pytest.fixture(scope="module")
-def leak_sandbox():
-    from sandbox_helpers import SandboxServer
-
-    server = SandboxServer.start(
-        "--api-key", SECRETS["IDCONSOLE_AMPLITUDE_API_KEY"],
-        "--secret-key", SECRETS["IDCONSOLE_AMPLITUDE_SECRET_KEY"],
-        "--mixpanel-token", SECRETS["IDCONSOLE_MIXPANEL_TOKEN"],
-        "--mixpanel-api-secret", SECRETS["IDCONSOLE_MIXPANEL_API_SECRET"],
-        "--sa-username", SA_USER,
-        "--sa-secret", SECRETS["IDCONSOLE_MIXPANEL_SA_SECRET"],
-    )  # fmt: skip
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_log_has_one_line_per_request_and_no_secret_id_or_body(leak_sandbox, tmp_path):
     leak_sandbox.reset()
     leak_sandbox.clear_requests()
     log = tmp_path / "requests.log"
-    good = _env(leak_sandbox)
+    good = leak_env(leak_sandbox)
     commands = [
         (("lookup", *CHAIN, "--json"), good, 0),
         (("lookup", STORY_WEB_DEVICE, "--by", "search"), good, 0),
         (("profile", STORY_USER, "--recs", "rec-home-feed", "--json"), good, 0),
         (("profile", STORY_MP_WEB_ANON, "--vendor", "mixpanel", "--json"), good, 0),
-        (("lookup", STORY_USER), _env(leak_sandbox, IDCONSOLE_AMPLITUDE_SECRET_KEY=WRONG), 3),
-        (("profile", STORY_USER, "--vendor", "mixpanel"), _env(leak_sandbox, IDCONSOLE_MIXPANEL_SA_SECRET=WRONG), 3),
+        (("lookup", STORY_USER), leak_env(leak_sandbox, IDCONSOLE_AMPLITUDE_SECRET_KEY=WRONG), 3),
+        (("profile", STORY_USER, "--vendor", "mixpanel"), leak_env(leak_sandbox, IDCONSOLE_MIXPANEL_SA_SECRET=WRONG), 3),
         (("stage", "unmap", STORY_USER), good, 0),
         (("stage", "map", STORY_PHONE_USER, STORY_USER), good, 0),
         (("stage", "set", STORY_USER, "plan=pro"), good, 0),
@@ -107,7 +89,7 @@ def test_log_has_one_line_per_request_and_no_secret_id_or_body(leak_sandbox, tmp
 def test_log_ids_keeps_the_ids_and_still_no_secret(leak_sandbox, tmp_path):
     leak_sandbox.reset()
     log = tmp_path / "with-ids.log"
-    result = run_cli("lookup", *CHAIN, "--log-file", str(log), "--log-ids", env=_env(leak_sandbox))
+    result = run_cli("lookup", *CHAIN, "--log-file", str(log), "--log-ids", env=leak_env(leak_sandbox))
     assert result.returncode == 0, result.stderr
     text = log.read_text("utf-8")
     assert "ids kept as sent" in text.splitlines()[0]

@@ -9,18 +9,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import closed_port_url, run_cli
 from echo_peer import MARK, NASTY, NASTY_ASCII, EchoServer, leaks
+from leak_support import SA_USER, SECRETS, WRONG, leak_env
 
 from idconsole.sandbox.demo import CHAIN, STORY_MP_WEB_ANON, STORY_USER, STORY_WEB_DEVICE
-
-SECRETS = {
-    "IDCONSOLE_AMPLITUDE_API_KEY": "k-SECRETVALUE1",
-    "IDCONSOLE_AMPLITUDE_SECRET_KEY": "s-SECRETVALUE2",
-    "IDCONSOLE_MIXPANEL_TOKEN": "t-SECRETVALUE3",
-    "IDCONSOLE_MIXPANEL_API_SECRET": "a-SECRETVALUE4",
-    "IDCONSOLE_MIXPANEL_SA_SECRET": "sa-SECRETVALUE5",
-}
-WRONG = "w-SECRETVALUE6"
-SA_USER = "leak-test-sa"
 
 
 def _needles() -> list[str]:
@@ -39,42 +30,13 @@ def _needles() -> list[str]:
     return forms
 
 
-@pytest.fixture(scope="module")
-def leak_sandbox():
-    from sandbox_helpers import SandboxServer
-
-    server = SandboxServer.start(
-        "--api-key", SECRETS["IDCONSOLE_AMPLITUDE_API_KEY"],
-        "--secret-key", SECRETS["IDCONSOLE_AMPLITUDE_SECRET_KEY"],
-        "--mixpanel-token", SECRETS["IDCONSOLE_MIXPANEL_TOKEN"],
-        "--mixpanel-api-secret", SECRETS["IDCONSOLE_MIXPANEL_API_SECRET"],
-        "--sa-username", SA_USER,
-        "--sa-secret", SECRETS["IDCONSOLE_MIXPANEL_SA_SECRET"],
-    )  # fmt: skip
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _env(server, **override: str) -> dict[str, str]:
-    env = {
-        **SECRETS,
-        "IDCONSOLE_BASE_URL": server.base_url,
-        "IDCONSOLE_MIXPANEL_SA_USERNAME": SA_USER,
-        "IDCONSOLE_MIXPANEL_PROJECT_ID": "1",
-    }
-    env.update(override)
-    return env
-
-
 def _commands(server) -> list[tuple[tuple[str, ...], dict[str, str], int]]:
-    good = _env(server)
-    amp_wrong = _env(server, IDCONSOLE_AMPLITUDE_SECRET_KEY=WRONG)
-    amp_wrong_key = _env(server, IDCONSOLE_AMPLITUDE_API_KEY=WRONG)
-    mp_wrong = _env(server, IDCONSOLE_MIXPANEL_SA_SECRET=WRONG)
-    down = _env(server, IDCONSOLE_BASE_URL=closed_port_url())
-    eu = _env(server, IDCONSOLE_REGION="eu")
+    good = leak_env(server)
+    amp_wrong = leak_env(server, IDCONSOLE_AMPLITUDE_SECRET_KEY=WRONG)
+    amp_wrong_key = leak_env(server, IDCONSOLE_AMPLITUDE_API_KEY=WRONG)
+    mp_wrong = leak_env(server, IDCONSOLE_MIXPANEL_SA_SECRET=WRONG)
+    down = leak_env(server, IDCONSOLE_BASE_URL=closed_port_url())
+    eu = leak_env(server, IDCONSOLE_REGION="eu")
     return [
         (("lookup", *CHAIN, "--json"), good, 0),
         (("lookup", *CHAIN), good, 0),
@@ -131,7 +93,7 @@ def test_no_secret_in_output_urls_or_files(leak_sandbox, isolated_dirs):
 
 def test_profiles_file_while_it_exists_has_no_secret(leak_sandbox, isolated_dirs):
     assert run_cli("profiles", "add", "leaky", "--vendor", "amplitude", "--vendor", "mixpanel",
-                   env=_env(leak_sandbox)).returncode == 0
+                   env=leak_env(leak_sandbox)).returncode == 0
     files = [p for d in isolated_dirs.values() for p in Path(d).rglob("*") if p.is_file()]
     assert [p.name for p in files] == ["profiles.toml"]
     data = files[0].read_bytes()
