@@ -458,3 +458,33 @@ async def test_help_keys_wrap_under_their_own_column(demo_workspace):
         await pilot.pause()
         shown = app.screen.query_one("#help-keys")
         assert shown.region.right <= 80
+
+
+async def test_setting_a_property_from_the_profile_replaces_its_value_as_typed(demo_workspace):
+    """`s` on a property row prefills key and value and puts the cursor in the value with it selected:
+    typing the new value replaces the old one and Enter stages it (no Tab, no clearing first)."""
+    from idconsole.sandbox import demo
+    from idconsole.tui.screens.profile import ProfileScreen
+    from idconsole.tui.screens.stage_dialog import StageChangeDialog
+    from idconsole.tui.widgets.property_table import PropertyTable
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.push_screen(ProfileScreen(demo.STORY_USER))
+        await settle(pilot, app)
+        table = app.screen.query_one("#user-props", PropertyTable)
+        table.focus()
+        while (table.selected_row() or ("",))[0] != "plan":
+            await pilot.press("down")
+        await pilot.press("s")
+        await settle(pilot, app)
+        dialog = app.screen
+        assert isinstance(dialog, StageChangeDialog)
+        value = dialog.query_one("#input-value", Input)
+        assert app.focused is value and value.value == "enterprise"
+        await pilot.press(*"pro", "enter")
+        await settle(pilot, app)
+        assert not isinstance(app.screen, StageChangeDialog)
+        (change,) = list(demo_workspace.staged)
+        assert (change.user_id, change.operation, dict(change.properties)) == (demo.STORY_USER, "$set", {"plan": "pro"})

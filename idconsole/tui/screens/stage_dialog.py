@@ -164,6 +164,11 @@ Nothing is sent: the change joins the staged set, and you review the plan before
             if not field.value and not field.disabled:
                 field.focus()
                 return
+        value = self.query_one("#input-value", Input) if self.kind == "identify" else None
+        if value is not None and not value.disabled:
+            # a property prefilled with its current value: the next keys replace it (select on focus)
+            value.focus()
+            return
         self.query_one("#stage-ok", Button).focus()
 
     def on_select_changed(self, event: Select.Changed) -> None:
