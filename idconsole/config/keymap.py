@@ -25,16 +25,16 @@ BINDING_IDS: frozenset[str] = frozenset({
     "lookup.timeline", "lookup.mixpanel_view", "lookup.compare", "lookup.report", "lookup.vendor",
     "timeline.fetch", "timeline.back", "timeline.filter", "timeline.next_page", "timeline.previous_page",
     "mixpanel_view.identify", "mixpanel_view.alias", "mixpanel_view.merge", "mixpanel_view.back",
-    "compare.back", "report.copy", "report.export", "report.back", "stage_dialog.compare", "plan.compare",
+    "compare.back", "compare_pick.close", "report.copy", "report.export", "report.back", "stage_dialog.compare", "plan.compare",
     "plan.submit", "plan.acknowledge", "plan.rebuild", "plan.back",
     "profile.back", "profile.filter", "profile.export", "profile.copy", "profile.reload", "profile.stage_set",
     "profile.stage_unset", "profile.tab_1", "profile.tab_2", "profile.tab_3", "profile.tab_4", "profile.tab_5",
     "profile.tab_6",
     "profile_form.save", "profile_form.cancel",
-    "stage_dialog.cancel", "import_csv.cancel",
+    "stage_dialog.cancel", "import_csv.cancel", "export.cancel",
     "staged.add", "staged.edit", "staged.drop", "staged.undo_drop", "staged.move_up", "staged.move_down", "staged.resolve",
     "staged.import", "staged.clear", "staged.plan", "staged.back",
-    "tree.expand", "tree.collapse", "tree.find", "tree_find.cancel",
+    "tree.expand", "tree.collapse", "tree.find", "tree.after_staged", "tree_find.cancel",
 })  # fmt: skip
 
 #: Textual's built-in themes (textual.theme.BUILTIN_THEMES of the pinned version)

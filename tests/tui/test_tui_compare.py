@@ -106,6 +106,39 @@ async def test_compare_from_the_plan(demo_workspace):
         assert (view.left_id, view.right_id) == (demo.STORY_PHONE_USER, demo.STORY_USER)
 
 
+async def test_compare_from_a_plan_with_several_maps_asks_which(demo_workspace):
+    from textual.widgets import OptionList
+
+    from idconsole.tui.screens.compare_pick import ComparePickScreen
+
+    demo_workspace.staged.extend([Change.unmap(demo.STORY_USER), Change.map(demo.STORY_PHONE_USER, demo.STORY_USER),
+                                  Change.mp_merge(demo.STORY_MP_PHONE_ANON, demo.STORY_USER)])
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.open_plan()
+        await settle(pilot, app)
+        await pilot.press("C")
+        await settle(pilot, app)
+        picker = app.screen
+        assert isinstance(picker, ComparePickScreen)
+        options = picker.query_one(OptionList)
+        assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)] == [
+            f"change 2: map {demo.STORY_PHONE_USER} → {demo.STORY_USER}",
+            f"change 3: MERGE {demo.STORY_MP_PHONE_ANON} + {demo.STORY_USER} (irreversible)",
+        ]
+        await pilot.press("down", "enter")  # the second one: the merge
+        await settle(pilot, app)
+        view = app.screen
+        assert isinstance(view, CompareScreen) and view.op == "mp_merge"
+        assert (view.left_id, view.right_id) == (demo.STORY_MP_PHONE_ANON, demo.STORY_USER)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        await pilot.press("C", "escape")  # Esc closes the question; nothing opens
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "PlanScreen"
+
+
 def test_compare_for_only_maps_and_merges_with_both_ids():
     assert compare_for("unmap", {"user_id": "a"}) is None
     assert compare_for("map", {"user_id": "a", "global_user_id": " "}) is None

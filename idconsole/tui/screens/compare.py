@@ -9,6 +9,7 @@ streams when they share a device not yet known to be shared); the count is shown
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -177,13 +178,26 @@ def open_compare(app: Any, kind: str, values: dict[str, str]) -> bool:
     return True
 
 
-def open_compare_for_changes(app: Any, changes: Iterable[Change]) -> bool:
-    """The plan's key: compare the two ids of its first map or merge (or say there is none)."""
-    for change in changes:
+def open_compare_for_changes(app: Any, changes: Iterable[Change], numbers: Iterable[int] | None = None) -> bool:
+    """The plan's key: compare the two ids of its map or merge — asking which when there are several
+    (or saying there is none). `numbers`: the changes' positions in the plan (default 1, 2, ...)."""
+    from idconsole.tui.screens.compare_pick import pick_then
+    from idconsole.tui.staging.describe import describe_change
+
+    choices: list[tuple[int, str]] = []
+    screens: list[CompareScreen] = []
+    for n, change in zip(numbers if numbers is not None else itertools.count(1), changes, strict=False):
         kind, form, _ = forms.form_from_change(change)
         if (screen := compare_for(kind, form)) is not None:
-            app.push_screen(screen)
-            return True
-    app.notify("This plan has no map or merge to compare.", title="Nothing to compare", severity="warning",
-               markup=False)
-    return False
+            row = describe_change(change)
+            choices.append((n, f"{row.op} {row.subject} {row.detail}".rstrip()))
+            screens.append(screen)
+    if not screens:
+        app.notify("This plan has no map or merge to compare.", title="Nothing to compare", severity="warning",
+                   markup=False)
+        return False
+    if len(screens) == 1:
+        app.push_screen(screens[0])
+    else:
+        pick_then(app, choices, screens)
+    return True

@@ -367,7 +367,8 @@ plan, **Esc** goes back to the staged changes.
     def action_compare(self) -> None:
         from idconsole.tui.screens.compare import open_compare_for_changes
 
-        open_compare_for_changes(self.app, self.plan.to_send if self.plan is not None else [])
+        sending = [p for p in self.plan.changes if p.status == "send"] if self.plan is not None else []
+        open_compare_for_changes(self.app, [p.change for p in sending], [p.n for p in sending])
 
     def action_rebuild(self) -> None:
         self.build()
