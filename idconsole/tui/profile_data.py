@@ -1,36 +1,14 @@
-"""A profile as the Profile screen shows it (table rows, the raw JSON made visible) and as it exports it
-(a sanitised file name, an atomic write). Pure functions: no Textual."""
+"""A profile as the Profile screen shows it (table rows, the raw JSON made visible). Pure functions: no
+Textual. Its export (file name, path, writing) follows `tui/export_path.py`, as the report's does."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from idconsole.api.models import UserProfile
-from idconsole.config import paths
-from idconsole.config.atomic import atomic_write
 from idconsole.untrusted import visible
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.@+-]+")
-
-
-def safe_file_name(user_id: str, *, vendor: str = "amplitude") -> str:
-    """`profile-<safe-name>.json`: only [A-Za-z0-9_.@+-], no leading dot, bounded, plus a short hash
-    of the real id so two hostile ids that sanitise alike never overwrite each other."""
-    digest = hashlib.sha256(f"{vendor}\0{user_id}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    stem = _UNSAFE.sub("_", user_id).strip("._-")[:60] or "user"
-    prefix = "profile-mixpanel-" if vendor == "mixpanel" else "profile-"
-    return f"{prefix}{stem}-{digest}.json"
-
-
-def write_json_atomic(path: Path, document: Any) -> None:
-    """Indented UTF-8 JSON, written atomically (`idconsole.config.atomic`): a reader never sees half a file."""
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
-    atomic_write(path, text.encode("utf-8"))
 
 
 def pretty_json(document: Any) -> str:
@@ -64,16 +42,3 @@ def propensity_rows(items: Sequence[Any]) -> list[tuple[Any, ...]]:
         else:
             rows.append((str(index), "", item))
     return rows
-
-
-def export_profile(name: str, document: Any) -> Path | None:
-    """Write `document` as `name` (owner-only) in the current directory — where a support engineer looks
-    for it — else the cache directory; None if neither can be written. Personal data: only ever written
-    because the user asked for an export."""
-    for directory in (Path.cwd(), paths.cache_dir()):
-        try:
-            write_json_atomic(directory / name, document)
-        except OSError:
-            continue
-        return directory / name
-    return None

@@ -11,7 +11,9 @@ from textual.widgets import Input, TabbedContent, TextArea
 from tui_support import TUI_SIZE, make_app, settle
 
 from idconsole.sandbox import SandboxConfig, create_app, demo
-from idconsole.tui.profile_data import pretty_json, safe_file_name
+from idconsole.tui.export_path import profile_file_name
+from idconsole.tui.profile_data import pretty_json
+from idconsole.tui.screens.export_dialog import ExportDialog
 from idconsole.tui.screens.profile import EU_MESSAGE, ProfileScreen
 from idconsole.tui.widgets.property_table import PropertyTable
 from idconsole.workspace import Workspace
@@ -112,6 +114,10 @@ async def test_export_writes_valid_json_to_the_current_directory_and_says_where(
         screen = await open_profile(pilot, app, demo.STORY_USER)
         await pilot.press("e")
         await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)  # "Export to", prefilled: Enter accepts it
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
         assert screen.exported is not None and screen.exported.parent == here
         assert screen.exported.stat().st_mode & 0o777 == 0o600  # personal data: owner-only
         assert any(n.title == "Exported" and str(screen.exported) in n.message for n in app.notifications)
@@ -124,11 +130,11 @@ async def test_export_writes_valid_json_to_the_current_directory_and_says_where(
 @pytest.mark.parametrize("hostile", ["../../etc/passwd", "[bold]x[/]", "a/b\\c", ".hidden", "", "\x1b[31m",
                                      "x" * 10_000, "王小明@例子.公司"])
 def test_export_file_names_are_safe(hostile):
-    name = safe_file_name(hostile)
+    name = profile_file_name(hostile)
     assert name.startswith("profile-") and name.endswith(".json")
     assert "/" not in name and "\\" not in name and ".." not in name.removesuffix(".json")
     assert len(name) < 100 and name.isascii()
-    assert safe_file_name(hostile) != safe_file_name(hostile + "?")  # distinct ids, distinct files
+    assert profile_file_name(hostile) != profile_file_name(hostile + "?")  # distinct ids, distinct files
 
 
 def test_pretty_json_is_visible():

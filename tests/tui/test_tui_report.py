@@ -1,6 +1,6 @@
 """Pilot tests of the report screen (`R` on Lookup) on the demo sandbox: the Markdown for the story user,
-`c` sends it to the terminal's clipboard (and says not every terminal honours it), `e` writes a new file
-in the current directory and shows its path; no secret in it."""
+`c` sends it to the terminal's clipboard (and says not every terminal honours it), `e` then Enter writes a
+new file in the current directory and shows its path; no secret in it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from textual.widgets import Input
 from tui_support import SANDBOX_SECRETS, TUI_SIZE, make_app, settle
 
 from idconsole.sandbox import demo
+from idconsole.tui.export_path import ExportError, report_file_name, write_new
+from idconsole.tui.screens.export_dialog import ExportDialog
 from idconsole.tui.screens.lookup import LookupScreen
-from idconsole.tui.screens.report import ReportScreen, export_name, export_report
+from idconsole.tui.screens.report import ReportScreen
 
 pytestmark = pytest.mark.usefixtures("tui_env")
 
@@ -53,6 +55,9 @@ async def test_report_copy_and_export(demo_workspace, tmp_path, monkeypatch):
         assert note.markup is False
         await pilot.press("e")
         await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        await pilot.press("enter")
+        await pilot.pause()
         files = list(tmp_path.glob("idconsole-report-*.md"))
         assert len(files) == 1 and files[0].read_text(encoding="utf-8").strip() == text.strip()
         assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
@@ -65,7 +70,7 @@ async def test_report_copy_and_export(demo_workspace, tmp_path, monkeypatch):
 
 async def test_export_where_it_cannot_be_written_says_so(demo_workspace, tmp_path):
     """A directory that cannot take the file (here: a file where the directory should be — root ignores
-    permission bits): one sentence, nothing written, the screen stays."""
+    permission bits): one sentence in the dialog, nothing written, the dialog stays for another path."""
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x", encoding="utf-8")
     app = make_app(demo_workspace)
@@ -76,9 +81,13 @@ async def test_export_where_it_cannot_be_written_says_so(demo_workspace, tmp_pat
         await settle(pilot, app)
         await pilot.press("e")
         await pilot.pause()
-        note = app.notifications[-1]
-        assert note.title == "Export failed" and "Nothing was written" in note.message
-        assert screen.exported is None and isinstance(app.screen, ReportScreen)
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and "Nothing was written" in dialog.error
+        assert str(blocker) in dialog.error and "is a file, not a directory" in dialog.error
+        assert screen.exported is None
         assert blocker.read_text(encoding="utf-8") == "x"
 
 
@@ -86,11 +95,13 @@ def test_export_never_overwrites_and_names_safely(tmp_path):
     import datetime as dt
 
     now = dt.datetime(2026, 1, 2, 3, 4, 5)
-    assert export_name("../[bold]x/$(rm)", now) == "idconsole-report-bold_x_rm-20260102-030405.md"
-    first = export_report("# a", tmp_path, "u", now=now)
-    with pytest.raises(FileExistsError):
-        export_report("# b", tmp_path, "u", now=now)
+    assert report_file_name("../[bold]x/$(rm)", now) == "idconsole-report-bold_x_rm-20260102-030405.md"
+    first = tmp_path / report_file_name("u", now)
+    write_new(first, b"# a\n")
+    with pytest.raises(ExportError, match="already there and is never overwritten"):
+        write_new(first, b"# b\n")
     assert first.read_text(encoding="utf-8") == "# a\n"
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no temp file left behind
 
 
 async def test_a_hostile_id_is_shown_literally(demo_workspace):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
 from idconsole.tui.bindings import WriteActionsGuard
+from idconsole.tui.column_fit import Column, fit, widest
 from idconsole.tui.display import cell, plural
 from idconsole.tui.errors import route_worker_error, show_error
 from idconsole.tui.staging import actions
@@ -34,6 +35,14 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from idconsole.changes import JournalEntry
+    from idconsole.tui.staging.results_view import JournalEntryView
+
+COLUMNS = (("Entry", "id"), ("When (UTC)", "when"), ("Changes", "changes"), ("Outcome", "outcome"),
+           ("Summary", "summary"))
+#: the Outcome column is as wide as its longest value, up to this; the Summary column takes the rest
+OUTCOME_CAP = 32
+#: the Summary cell keeps this much text (the column cuts it with an ellipsis; the detail pane has it all)
+SUMMARY_LIMIT = 400
 
 
 class JournalScreen(WriteActionsGuard[None]):
@@ -76,6 +85,9 @@ like any change. A **Mixpanel merge cannot be undone**; the entry says so. **r**
         self._all: list[JournalEntry] = []  # the whole journal; `_entries` is what the filter lets through
         self._entries: list[JournalEntry] = []
         self._ids: list[str] = []
+        self._views: list[JournalEntryView] = []
+        #: the content widths the table's columns were built with (recomputed on resize)
+        self.column_widths: list[int] = []
         self._loading = True
         #: the user id the list is filtered by (None: every entry)
         self.user_filter: str | None = None
@@ -97,14 +109,34 @@ like any change. A **Mixpanel merge cannot be undone**; the entry says so. **r**
 
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)
-        table.add_column("Entry", key="id", width=20)
-        table.add_column("When (UTC)", key="when", width=19)
-        table.add_column("Changes", key="changes", width=7)
-        table.add_column("Outcome", key="outcome", width=24)
-        table.add_column("Summary", key="summary", width=34)
         self.query_one("#journal-filter", Input).display = False
         table.focus()
         self.load()
+
+    # -- columns sized by content ------------------------------------------------------------
+
+    def fitted_widths(self, views: list[JournalEntryView]) -> list[int]:
+        """Entry, When and Changes as wide as they are, Outcome up to its longest (capped), Summary the rest
+        of the width (less the scrollbar when the rows will need one)."""
+        table = self.query_one("#journal-table", DataTable)
+        available = self.query_one("#journal-body").content_region.width or max(self.app.size.width - 2, 0)
+        available -= table.styles.gutter.width
+        if not table.size.height or len(views) + 1 > table.size.height:
+            available -= table.styles.scrollbar_size_vertical
+        return fit([
+            Column("Entry", widest(visible(v.id) for v in views)),
+            Column("When (UTC)", widest(v.when for v in views)),
+            Column("Changes", widest(str(len(v.rows)) for v in views)),
+            Column("Outcome", widest(visible(v.outcome) for v in views), cap=OUTCOME_CAP),
+            Column("Summary", widest(visible(v.summary, limit=SUMMARY_LIMIT) for v in views), fill=True),
+        ], available, padding=table.cell_padding)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if not self._loading and self.fitted_widths(self._views) != self.column_widths:
+            self._fill_table()
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -130,23 +162,8 @@ like any change. A **Mixpanel merge cannot be undone**; the entry says so. **r**
         self._loading = False
         self._all = list(entries)
         self._entries = self._all if self.user_filter is None else entries_touching(self._all, self.user_filter)
-        table = self.query_one("#journal-table", DataTable)
-        current = self.selected_id()
-        table.clear()
-        self._ids = []
-        for entry in self._entries:
-            view = journal_entry_view(entry)
-            table.add_row(
-                cell(view.id),
-                cell(view.when),
-                Text(str(len(view.rows))),
-                cell(view.outcome, style="bold red" if view.failed else ("yellow" if view.partial else "green")),
-                cell(view.summary, limit=60),
-                key=view.id,
-            )
-            self._ids.append(view.id)
-        if current in self._ids:
-            table.move_cursor(row=self._ids.index(current))
+        self._views = [journal_entry_view(entry) for entry in self._entries]
+        self._fill_table()
         count = len(self._entries)
         if self.user_filter is not None:
             who = repr(visible(self.user_filter, limit=120))
@@ -161,6 +178,29 @@ like any change. A **Mixpanel merge cannot be undone**; the entry says so. **r**
         self.query_one("#journal-table").display = bool(count)
         self.show_selected()
         self.refresh_bindings()
+        self.call_after_refresh(self._refit)  # the table may have just been shown: its real size decides
+
+    def _fill_table(self) -> None:
+        """(Re)build the columns at their fitted widths and the rows, keeping the selected entry."""
+        table = self.query_one("#journal-table", DataTable)
+        current = self.selected_id()
+        self.column_widths = widths = self.fitted_widths(self._views)
+        table.clear(columns=True)
+        for (label, key), width in zip(COLUMNS, widths, strict=True):
+            table.add_column(label, key=key, width=width)
+        self._ids = []
+        for view in self._views:
+            table.add_row(
+                cell(view.id),
+                cell(view.when),
+                Text(str(len(view.rows))),
+                cell(view.outcome, style="bold red" if view.failed else ("yellow" if view.partial else "green")),
+                cell(view.summary, limit=SUMMARY_LIMIT),
+                key=view.id,
+            )
+            self._ids.append(view.id)
+        if current in self._ids:
+            table.move_cursor(row=self._ids.index(current))
 
     # -- the selected entry ------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ client raises NotOffered without sending anything).
 
 Every value is untrusted: tables use literal cells, the raw JSON is a read-only TextArea whose text
 has every invisible or terminal-driving character escaped. `/` filters the property tables (key or
-value), `e` exports the profile as JSON (atomic write, sanitised file name).
+value), `e` exports the profile as JSON to the current directory or a typed path (`export_dialog`).
 """
 
 from __future__ import annotations
@@ -30,13 +30,9 @@ from idconsole.api.models import MixpanelProfile, UserProfile
 from idconsole.tui.bindings import WriteActionsGuard
 from idconsole.tui.clipboard import copy_text
 from idconsole.tui.errors import route_worker_error
-from idconsole.tui.profile_data import (
-    export_profile,
-    pretty_json,
-    propensity_rows,
-    recommendation_rows,
-    safe_file_name,
-)
+from idconsole.tui.export_path import Export, json_bytes, profile_file_name
+from idconsole.tui.profile_data import pretty_json, propensity_rows, recommendation_rows
+from idconsole.tui.screens.export_dialog import open_export
 from idconsole.tui.staging import actions as staging_actions
 from idconsole.tui.text import literal, visible
 from idconsole.tui.widgets.property_table import PropertyTable, compact
@@ -68,8 +64,9 @@ The profile of one user, as the vendor reports it now.
   returned for the ids you ask for: type them into the box on those tabs and press Enter.
 - **Mixpanel**: the cluster's canonical distinct id (the screen says when it is not the id you asked for:
   the ids were merged), its properties and the raw JSON.
-- **/** filters the property tables (key or value), **e** exports the profile as JSON to the current directory,
-  **c** copies the id, **r** reloads, **1**–**6** switch to the tabs in order, **Esc** goes back.
+- **/** filters the property tables (key or value), **e** exports the profile as JSON (Enter: the current
+  directory; or type a path), **c** copies the id, **r** reloads, **1**–**6** switch to the tabs in order,
+  **Esc** goes back.
 - **s** stages a change to the selected user property (set, add, append, ...), **u** stages unsetting it.
   Nothing is sent until you have read the plan and confirmed it (hidden in read-only mode).
 
@@ -81,7 +78,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         Binding("slash", "focus_filter", "Filter", id="profile.filter",
                 tooltip="Filter the property tables by key or value"),
         Binding("e", "export", "Export", id="profile.export",
-                tooltip="Write the profile as JSON to a file (path shown)"),
+                tooltip="Write the profile as JSON to a file here or a path you type (path shown)"),
         Binding("c", "copy_id", "Copy id", id="profile.copy", show=False,
                 tooltip="Copy the user id to the clipboard"),
         Binding("r", "reload", "Reload", id="profile.reload", show=False, tooltip="Fetch the profile again"),
@@ -116,6 +113,7 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
         with Vertical(id="profile-head"):
             yield Static(self._title(), id="profile-title", markup=False)
             yield Static("", id="profile-note", markup=False)
+            yield Static("", id="profile-exported", markup=False)
             yield Input(placeholder="/ filter properties by key or value", id="profile-filter")
         yield Static("", id="profile-message", markup=False)
         with TabbedContent(id="profile-tabs"):
@@ -376,18 +374,18 @@ The User Profile API is not offered in Amplitude's EU region; the screen says so
             document = {"requested_id": self.user_id, **document}
         return document
 
-    def action_export(self) -> Path | None:
+    def action_export(self) -> None:
         document = self.export_document()
         if document is None:
             self.notify("There is no profile loaded to export.", title="Nothing to export", severity="warning",
                         markup=False)
-            return None
-        name = safe_file_name(self.user_id or self.device_id or "", vendor=self.vendor)
-        target = export_profile(name, document)
-        if target is None:
-            self.notify("Could not write the export to the current directory or the cache directory.",
-                        title="Export failed", severity="error", markup=False)
-            return None
-        self.notify(f"Profile written to {visible(str(target))}", title="Exported", markup=False, timeout=8)
-        self.exported = target
-        return target
+            return
+        name = profile_file_name(self.user_id or self.device_id or "", vendor=self.vendor)
+        open_export(self, Export("The profile as JSON", name, json_bytes(document)), self._exported,
+                    title="Profile")
+
+    def _exported(self, path: Path) -> None:
+        self.exported = path
+        line = self.query_one("#profile-exported", Static)
+        line.update(Content.assemble(("Exported to ", "dim"), literal(str(path))))
+        line.display = True

@@ -1,14 +1,13 @@
 """The report for the ticket (`R` on Lookup): `identity.report`'s Markdown for the looked-up user, the same
 text `idconsole report ID` prints, scrubbed with the workspace's redactor. `c` sends it to the terminal's
-clipboard (OSC 52, which not every terminal honours), `e` exports it to a new file in the current directory.
-Nothing is written unless exported (the report holds ids, which are personal data).
+clipboard (OSC 52, which not every terminal honours), `e` exports it to a new file in the current directory
+or a path the user types (`export_dialog`). Nothing is written unless exported (the report holds ids, which
+are personal data).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,26 +21,13 @@ from textual.worker import Worker
 
 from idconsole.identity.report import MAX_IDS, build_report, to_markdown
 from idconsole.tui.errors import route_worker_error
+from idconsole.tui.export_path import Export, report_file_name, text_bytes
 from idconsole.tui.screens.base import ConsoleScreen
+from idconsole.tui.screens.export_dialog import open_export
 from idconsole.tui.text import literal, visible
 
 COPIED = ("Sent the report ({n} characters) to the terminal's clipboard (OSC 52). Not every terminal "
           "honours it: if nothing arrives, export it with e.")
-
-
-def export_name(query: str, now: dt.datetime) -> str:
-    """A file name that says what it is; the id reduced to safe characters."""
-    safe = re.sub(r"[^A-Za-z0-9@._-]+", "_", query).strip("._")[:60] or "user"
-    return f"idconsole-report-{safe}-{now.strftime('%Y%m%d-%H%M%S')}.md"
-
-
-def export_report(text: str, directory: Path, query: str, *, now: dt.datetime | None = None) -> Path:
-    """Write `text` to a new file in `directory` (never over an existing one; owner-only)."""
-    path = directory / export_name(query, now or dt.datetime.now())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text if text.endswith("\n") else text + "\n")
-    return path
 
 
 class ReportScreen(ConsoleScreen[None]):
@@ -55,7 +41,8 @@ and user property values are left out. Building it reads one page of user activi
 {MAX_IDS} ids (the 360/hour budget).
 
 - **c** sends it to the terminal's clipboard (OSC 52 — not every terminal honours it)
-- **e** exports it to a new file in the current directory (the path is shown)
+- **e** exports it to a new file: Enter takes the current directory, or type a file or directory
+  (the path is shown)
 - **Esc** back
 """
     DEFAULT_CSS = """
@@ -64,7 +51,8 @@ and user property values are left out. Building it reads one page of user activi
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy", "Copy", id="report.copy", tooltip="Send the report to the terminal's clipboard"),
-        Binding("e", "export", "Export", id="report.export", tooltip="Write the report to a file here"),
+        Binding("e", "export", "Export", id="report.export",
+                tooltip="Write the report to a file here or a path you type"),
         Binding("escape", "back", "Back", id="report.back"),
     ]
 
@@ -127,16 +115,12 @@ and user property values are left out. Building it reads one page of user activi
     def action_export(self) -> None:
         if self.text is None:
             return
-        try:
-            path = export_report(self.text, self.directory or Path.cwd(), self.user_id)
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            self.notify(f"Could not write the report in {visible(str(self.directory or Path.cwd()))}: {reason}. "
-                        "Nothing was written; copy it with c instead.", title="Export failed",
-                        severity="error", markup=False)
-            return
+        export = Export("The report as Markdown", report_file_name(self.user_id, dt.datetime.now()),
+                        text_bytes(self.text))
+        open_export(self, export, self._exported, title="Report", directory=self.directory)
+
+    def _exported(self, path: Path) -> None:
         self.exported = path
-        self.notify(f"Report written to {visible(str(path))}", title="Exported", markup=False, timeout=8)
         self._status(Content.assemble(("Exported to ", "dim"), literal(str(path))))
 
     def action_back(self) -> None:
