@@ -488,3 +488,24 @@ async def test_setting_a_property_from_the_profile_replaces_its_value_as_typed(d
         assert not isinstance(app.screen, StageChangeDialog)
         (change,) = list(demo_workspace.staged)
         assert (change.user_id, change.operation, dict(change.properties)) == (demo.STORY_USER, "$set", {"plan": "pro"})
+
+
+async def test_help_over_the_tree_lists_every_key_of_the_screen_and_the_app(demo_workspace):
+    """Help is read while its screen is in front: with the tree focused it lists the tree's keys AND the
+    Lookup screen's and the app's (it listed only the tree's four once the dialog covered the screen)."""
+    from idconsole.sandbox import demo
+
+    app = make_app(demo_workspace)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        await settle(pilot, app)
+        app.screen.query_one("#lookup-input", Input).value = demo.STORY_USER
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert type(app.focused).__name__ == "IdentityTree"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = str(app.screen.query_one("#help-keys").render())
+        for name in ("Expand", "Find in tree", "Timeline", "Profile", "Map…", "Unmap…", "Staged", "Journal",
+                     "Quit", "Help"):
+            assert name in keys, (name, keys)

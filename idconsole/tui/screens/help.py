@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown, Static
 
-from idconsole.tui.commands import screen_commands
+from idconsole.tui.commands import PaletteCommand, screen_commands
 
 GENERAL_HELP = """\
 **Esc** goes back, **ctrl+p** searches every action, **ctrl+o** opens connection profiles,
@@ -26,10 +26,14 @@ def screen_title(screen: Screen) -> str:
     return str(title)
 
 
-def keys_table(screen: Screen, width: int = 88) -> Content:
+def keys_table(screen: Screen, width: int = 88, commands: list[PaletteCommand] | None = None) -> Content:
     """Key, action and what it does for the bindings of `screen`, one row each; a long "what" wraps
-    under itself (a hanging indent), never back under the keys. `width`: the columns the table has."""
-    commands = [c for c in screen_commands(screen) if c.keys]
+    under itself (a hanging indent), never back under the keys. `width`: the columns the table has.
+    `commands`: the screen's commands read while it was in front (once a dialog covers it, Textual
+    reports only part of its bindings as active)."""
+    if commands is None:
+        commands = screen_commands(screen)
+    commands = [c for c in commands if c.keys]
     if not commands:
         return Content("No keys here.")
     key_width = max(len(c.keys) for c in commands)
@@ -53,6 +57,8 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, for_screen: Screen) -> None:
         super().__init__()
         self._for = for_screen
+        # read now, while `for_screen` is in front: under this dialog its bindings are no longer active
+        self._commands = screen_commands(for_screen)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
@@ -64,7 +70,8 @@ class HelpScreen(ModalScreen[None]):
                     yield Markdown(how_to, id="help-how-to")
                 yield Static(Content.styled("Keys", "bold"), classes="help-heading")
                 # the dialog is 96 columns (at most 90% of the screen) less border, padding and scrollbar
-                yield Static(keys_table(self._for, min(96, int(self.app.size.width * 0.9)) - 9), id="help-keys")
+                yield Static(keys_table(self._for, min(96, int(self.app.size.width * 0.9)) - 9,
+                                        self._commands), id="help-keys")
                 yield Markdown(GENERAL_HELP, id="help-general")
             yield Static(Content.styled("Esc closes", "dim"), classes="dialog-hint")
 
