@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="force one method (default: mappings first, User search only when they say nothing)")
     p.add_argument("--vendor", choices=("amplitude", "mixpanel"), default=None,
                    help="mixpanel: canonical id, properties and the distinct ids observed in the cluster's events")
+    p.add_argument("--after-staged", action="store_true",
+                   help="also the identity after the staged maps/unmaps (the console's `a` preview; nothing is sent)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("profile", help="a user's profile (Amplitude or Mixpanel)")

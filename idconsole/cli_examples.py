@@ -10,7 +10,8 @@ import argparse
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "": ("idconsole --demo", "idconsole --profile acme --readonly"),
-    "lookup": ("idconsole lookup hank@globex.net --demo", "idconsole lookup chain-a@example.com chain-b@example.com --json"),
+    "lookup": ("idconsole lookup hank@globex.net --demo",
+               "idconsole lookup chain-a@example.com chain-b@example.com --after-staged --json"),
     "profile": ("idconsole profile hank@globex.net --recs rec-home-feed --demo",
                 "idconsole profile '$device:A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D' --vendor mixpanel --json"),
     "activity": ("idconsole activity hank@globex.net --all-ids --demo", "idconsole activity 63629@hmail.com --limit 20 --json"),

@@ -9,6 +9,7 @@ JSON (stdout), keyed by the ids as given: `{ID: {"mapped_to": [{"user_id", "ampl
 "mapped_from": [...], "resolved": {"user_id", "amplitude_id", "by"} | null, "chain": [user ids followed
 upward, the resolved user first], "cycle": bool}}`; `mapped_to` / `mapped_from` are the resolved user's.
 An id matching several users has `resolved` null and `"matches": [{"user_id", "amplitude_id"}]`.
+`--after-staged` adds each user's identity after the staged changes (`"after_staged"`, headless/lookup_after.py).
 
 Exit 5 when any id is unknown to Amplitude (the whole document is still printed, the unknown ids in it
 with `resolved` null); an anonymous or ambiguous id is known (exit 0, a note on stderr says what to do).
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from idconsole.api.errors import BadInput
 from idconsole.api.models import UserMappings
+from idconsole.headless.lookup_after import after_lines, after_states
 from idconsole.headless.lookup_mixpanel import lookup_mixpanel
 from idconsole.headless.open_workspace import run_async
 from idconsole.headless.output import mappings_lines, note, print_json, visible, write
@@ -105,14 +107,19 @@ async def lookup(ws: Workspace, ns: Any) -> int:
     found = await look_up_all(ws, ns.ids, by=ns.by)
     if any(f.searched for f in found.values()):
         _budget_note(ws)
+    after = after_states(ws, found) if getattr(ns, "after_staged", False) else None
     if ns.json:
-        print_json({query: f.to_json() for query, f in found.items()})
+        documents = {query: f.to_json() for query, f in found.items()}
+        for query, state in (after or {}).items():
+            documents[query]["after_staged"] = state.to_json() if state is not None else None
+        print_json(documents)
     else:
         blocks: list[str] = []
-        for f in found.values():
+        for query, f in found.items():
             if blocks:
                 blocks.append("")
             blocks += lookup_lines(f)
+            blocks += after_lines(after.get(query)) if after is not None else []
         for line in blocks:
             write(line)
     for f in found.values():

@@ -66,7 +66,7 @@ Look a user up by **user id**, **device id**, **Amplitude id** or **email**: typ
 - **Enter** or **p** opens the profile of the selected user, **m** its Mixpanel profile, **c** copies the
   selected id, **r** lists recent lookups, **/** goes back to the box.
 - **M** / **U** stage a map / unmap of the selected user (nothing is sent until you review the plan and
-  confirm; hidden in a read-only session).
+  confirm; hidden in a read-only session); **a** in the tree draws it after the staged changes, and back.
 
 Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A's events show under B only.
 """
@@ -248,7 +248,7 @@ Amplitude does not resolve chains transitively: after `A → B` and `B → C`, A
         else:
             root, children = g.root_nodes(user_id, mappings, chain, found.learned, amplitude_id=found.amplitude_id)
         tree.loading = False
-        tree.show_lookup(root, children)
+        tree.show_lookup(root, children, found)
         self.set_status(words.lookup_status(note, user_id, mappings, chain, complete=found.complete))
         self.query_one(NodeDetails).show(root)
         if found.complete:

@@ -7,6 +7,7 @@
 - Enter (or `p` on the screen) on a user node posts `IdentityTree.OpenProfile`.
 - A node that a staged change touches says so after its label (`● staged: map → B`, `staged_marks`),
   following the staged set as it changes (in this console or, once reloaded, from outside).
+- `a` shows the tree after the staged changes (nothing sent) and back (`tree_preview`).
 
 Labels are Rich `Text` built from `visible()`: never markup, control characters escaped, long ids
 shortened (the side panel shows them in full).
@@ -32,10 +33,12 @@ from idconsole.identity.ids import junk_reason
 from idconsole.tui.text import visible
 from idconsole.tui.widgets.staged_marks import staged_marks
 from idconsole.tui.widgets.status_bar import StatusBar
+from idconsole.tui.widgets.tree_preview import TreePreview
 
 if TYPE_CHECKING:
     from textual import getters
 
+    from idconsole.identity.lookup import Lookup
     from idconsole.tui.app import IdConsoleApp
 
 #: longest id shown in a tree label (the side panel has the full id)
@@ -108,6 +111,8 @@ class IdentityTree(Tree[g.IdNode]):
                 tooltip="Collapse the node, or go to its parent"),
         Binding("f", "find", "Find in tree", id="tree.find", show=False,
                 tooltip="Go to the next node whose id contains a text (also in pages not shown yet)"),
+        Binding("a", "after_staged", "After staged", id="tree.after_staged", show=False,
+                tooltip="Preview the tree after the staged changes (nothing is sent); again: back to now"),
     ]
 
     class OpenProfile(Message):
@@ -134,6 +139,7 @@ class IdentityTree(Tree[g.IdNode]):
         self._marks: dict[str, str] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._find_text = ""
+        self.preview = TreePreview(self)
 
     # --- staged changes on the nodes they touch ----------------------------------------------------
 
@@ -161,10 +167,13 @@ class IdentityTree(Tree[g.IdNode]):
         except Exception:
             return {}
 
+    def action_after_staged(self) -> None:
+        self.preview.toggle()
+
     def refresh_marks(self) -> None:
-        """Read the staged set again and relabel the nodes whose mark changed."""
+        """Read the staged set again and relabel the nodes whose mark changed (a preview: redraw it)."""
         old, self._marks = self._marks, self._read_marks()
-        if old == self._marks:
+        if self.preview.staged_changed() or old == self._marks:
             return
         for tree_node in self.iter_nodes():
             data = tree_node.data
@@ -173,6 +182,8 @@ class IdentityTree(Tree[g.IdNode]):
 
     def _label(self, node: g.IdNode) -> Text:
         label = node_label(node)
+        if (after := self.preview.label(node, label)) is not None:
+            return after
         mark = self._marks.get(node.user_id) if node.kind == g.USER else None
         if mark:
             label.append("  " + mark, style="bold yellow")
@@ -197,7 +208,12 @@ class IdentityTree(Tree[g.IdNode]):
         self.loading = False
         self.clear()
 
-    def show_lookup(self, root: g.IdNode, children: Iterable[g.IdNode]) -> None:
+    def show_lookup(self, root: g.IdNode, children: Iterable[g.IdNode], found: Lookup | None = None) -> None:
+        """A lookup's tree as it is now (`found`: the answer it was drawn from, for the preview)."""
+        self.preview.new_lookup(found)
+        self.draw(root, children)
+
+    def draw(self, root: g.IdNode, children: Iterable[g.IdNode]) -> None:
         self._reset()
         self._populated = set()
         self.root.set_label(self._label(root))
@@ -210,6 +226,7 @@ class IdentityTree(Tree[g.IdNode]):
 
     def show_message(self, text: str) -> None:
         """Replace the tree by one line of our own words (e.g. "nothing found")."""
+        self.preview.new_lookup(None)
         self._reset()
         self._populated = set()
         self.root.set_label(Text(text, style="dim"))
@@ -268,7 +285,7 @@ class IdentityTree(Tree[g.IdNode]):
             return  # the tree was replaced while this node's mappings loaded
         self._populated.add(tree_node.id)
         tree_node.remove_children()
-        self.add_nodes(tree_node, g.expand_nodes(data, mappings, page_size=self.page_size))
+        self.add_nodes(tree_node, self.preview.children(data, mappings))
         tree_node.set_label(self._label(data))
         self.post_message(self.NodeLoaded(tree_node))
 
@@ -290,7 +307,9 @@ class IdentityTree(Tree[g.IdNode]):
             self.loading = False
             for status in self.screen.query(StatusBar):
                 status.refresh_status()  # budgets changed: show them now
-        self._populate(tree_node, answer.get(data.user_id) or UserMappings(data.user_id))
+        mappings = answer.get(data.user_id) or UserMappings(data.user_id)
+        self.preview.remember(mappings)
+        self._populate(tree_node, mappings)
 
     def show_more(self, more_node: IdTreeNode) -> list[IdTreeNode]:
         """Replace a "show more" node by the next page."""
