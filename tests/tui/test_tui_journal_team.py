@@ -49,6 +49,33 @@ async def open_journal(app: Any, pilot: Any) -> JournalScreen:
     return app.screen
 
 
+async def test_a_ticket_typed_as_soon_as_the_confirm_opens_is_kept(demo_workspace: Any) -> None:
+    """Cancel has the focus, yet what a fast typist types first goes into the ticket box (it was lost):
+    Enter there moves to the note, Enter in the note moves on, and only the Apply button sends."""
+    ws = demo_workspace
+    ws.staged.add(Change.map("fresh-user-0002@example.com", "brand-new-global@example.com"))
+    app = make_app(ws)
+    async with app.run_test(size=TUI_SIZE) as pilot:
+        app.push_screen(PlanScreen())
+        plan_screen = await wait_plan(pilot, app)
+        for ack in plan_screen.query(".plan-ack"):
+            ack.value = True
+        await pilot.pause()
+        await pilot.press("s")
+        await settle(pilot, app)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmSubmitScreen) and app.focused.id == "confirm-cancel"
+        await pilot.press(*"SUP-42", "enter", *"wrong way round", "enter")
+        await pilot.pause()
+        assert app.screen is confirm and ws.journal.entries() == []  # Enter in the boxes never sends
+        assert confirm.query_one("#confirm-ticket", Input).value == "SUP-42"
+        assert confirm.query_one("#confirm-note", Input).value == "wrong way round"
+        await pilot.click("#confirm-apply")
+        await settle(pilot, app)
+        (entry,) = ws.journal.entries()
+        assert (entry.ticket, entry.note) == ("SUP-42", "wrong way round")
+
+
 async def test_the_confirm_dialog_records_ticket_and_note_with_the_operator(demo_workspace: Any) -> None:
     write_settings('operator = "Ana (support)"\n')
     ws = demo_workspace

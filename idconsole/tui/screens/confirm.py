@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -48,7 +49,8 @@ focus starts in that box, and **Enter** there sends once every typed pair matche
 is still missing). **Esc** cancels.
 
 **Ticket** and **Note** are optional: they are recorded in the journal with your name (the `operator`
-setting, else the OS user), so the team can tell later who did what and why. Enter there moves on.
+setting, else the OS user), so the team can tell later who did what and why. Typing while a button has
+the focus goes into the Ticket box; Enter there moves on and never sends.
 """
 
     def __init__(self, plan: Plan) -> None:
@@ -92,9 +94,10 @@ setting, else the OS user), so the team can tell later who did what and why. Ent
                 else:
                     yield Static("Nothing in this plan is irreversible.", classes="changes-help", markup=False)
                 yield Static(literal(f"Recorded in the journal as {self._operator()}; ticket and note are "
-                                     "optional."), id="confirm-recorded", classes="changes-help")
+                                     "optional: just type the ticket."), id="confirm-recorded", classes="changes-help")
+                # not select-on-focus: the first character typed on a button lands here, the next must follow it
                 yield Input(placeholder="Ticket (optional), e.g. SUP-1234", id="confirm-ticket",
-                            classes="confirm-meta")
+                            classes="confirm-meta", select_on_focus=False)
                 yield Input(placeholder="Note (optional): why", id="confirm-note", classes="confirm-meta")
                 yield Static("", id="confirm-problem", classes="changes-irreversible")
             with Horizontal(classes="changes-dialog-buttons"):
@@ -171,6 +174,18 @@ setting, else the OS user), so the team can tell later who did what and why. Ent
                 self.notify("Type both ids exactly as shown, separated by a space: " + " ".join(ids),
                             title="Not confirmed yet", severity="warning", markup=False)
                 return
+
+    def on_key(self, event: events.Key) -> None:
+        # typing with a button focused goes into the ticket box: a ticket typed straight away is kept,
+        # not lost on Cancel (Enter and space still press the button; ? is still Help)
+        character = event.character
+        if (isinstance(self.focused, Button) and character and character.isprintable()
+                and not character.isspace() and character != "?"):
+            ticket = self.query_one("#confirm-ticket", Input)
+            ticket.focus()
+            ticket.insert_text_at_cursor(character)
+            event.prevent_default()
+            event.stop()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
