@@ -184,8 +184,9 @@ def _cluster_rows(change: Change, clusters: dict[str, str | None | Exception]) -
     together = isinstance(state_a, str) and state_a == state_b
     if change.op == model.MP_MERGE:
         after_a = after_b = "unchanged: already one cluster" if together else None
-        after_a = after_a or f"one cluster with {b} (irreversible)"
-        after_b = after_b or f"one cluster with {a} (irreversible)"
+        # (irreversible: the change's own line and the plan's Irreversible section say it, in full)
+        after_a = after_a or f"one cluster with {b}"
+        after_b = after_b or f"one cluster with {a}"
     elif change.op == model.MP_IDENTIFY:
         after_a = "unchanged: already one cluster" if together else f"identified as {b}"
         after_b = "unchanged: already one cluster" if together else f"takes in {a}"
@@ -199,9 +200,9 @@ def _cluster_row(distinct_id: str, state: str | None | Exception, after: str) ->
     if isinstance(state, Exception):
         return Current(distinct_id, f"not read: {_short(state)}", after, read=False)
     if state is None:
-        return Current(distinct_id, "no profile: no cluster Mixpanel can show", after)
+        return Current(distinct_id, "no profile (no cluster seen)", after)
     if state == distinct_id:
-        return Current(distinct_id, "canonical id of its own cluster", after)
+        return Current(distinct_id, "its own cluster", after)  # engage answers with this id as canonical
     return Current(distinct_id, f"in the cluster of {state}", after)
 
 

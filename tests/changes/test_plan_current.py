@@ -136,16 +136,16 @@ async def test_a_merge_shows_each_ids_cluster_now(sandbox_clean: Any, tmp_path: 
     finally:
         await ws.aclose()
     assert current_of(plan, 1) == [
-        (STORY_MP_PHONE_ANON, "canonical id of its own cluster",
-         f"one cluster with {STORY_USER} (irreversible)", True),
-        (STORY_USER, "canonical id of its own cluster", f"one cluster with {STORY_MP_PHONE_ANON} (irreversible)", True),
+        (STORY_MP_PHONE_ANON, "its own cluster",
+         f"one cluster with {STORY_USER}", True),
+        (STORY_USER, "its own cluster", f"one cluster with {STORY_MP_PHONE_ANON}", True),
     ]
     # the web device is in Hank's cluster already: the merge would change nothing, and the plan says so
     assert current_of(plan, 2) == [
         (STORY_MP_WEB_ANON, f"in the cluster of {STORY_USER}", "unchanged: already one cluster", True),
-        (STORY_USER, "canonical id of its own cluster", "unchanged: already one cluster", True),
+        (STORY_USER, "its own cluster", "unchanged: already one cluster", True),
     ]
-    assert current_of(plan, 3)[0][1] == "no profile: no cluster Mixpanel can show"
+    assert current_of(plan, 3)[0][1] == "no profile (no cluster seen)"
     # each id is read once per plan, whatever the number of changes naming it
     assert len(requests_to(sandbox_clean, "/api/query/engage")) == 4
 

@@ -97,8 +97,8 @@ async def test_effects_show_each_user_before_and_after(demo_workspace: Any) -> N
     assert (identify.user, identify.before, identify.after) == (f"{STORY_USER} · logins", "(not set)", "2")
     merge_a, merge_b = by_n[3]  # each id's cluster now (neither has a profile), and the merge's result
     assert (merge_a.user, merge_b.user) == ("anon-views-a", "anon-views-b")
-    assert merge_a.before == merge_b.before == "no profile: no cluster Mixpanel can show"
-    assert merge_a.irreversible and merge_a.after == "one cluster with anon-views-b (irreversible)"
+    assert merge_a.before == merge_b.before == "no profile (no cluster seen)"
+    assert merge_a.irreversible and merge_a.after == "one cluster with anon-views-b"
     assert summarize_plan(plan).irreversible_ids == (("anon-views-a", "anon-views-b"),)
     await ws.aclose()
 
