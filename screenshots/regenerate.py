@@ -200,6 +200,31 @@ async def plan(pilot: Any, app: IdConsoleApp) -> bool:
     return True
 
 
+async def tree_preview(pilot: Any, app: IdConsoleApp) -> bool:
+    """The story's fix staged, hank looked up, `a`: the tree as it will be after the submit."""
+    if not await lookup_tree(pilot, app):
+        return False
+    _stage_story_fix(app)
+    await _settle(pilot, app)
+    await pilot.press("a")
+    return True
+
+
+async def plan_current_values(pilot: Any, app: IdConsoleApp) -> bool:
+    """A plan's Before column as read now: a property's value, a Mixpanel id's cluster."""
+    from idconsole.changes import Change
+    from idconsole.sandbox.demo import STORY_MP_PHONE_ANON, STORY_USER
+
+    staged = app.workspace.staged  # type: ignore[union-attr]
+    staged.add(Change.identify(STORY_USER, "$set", {"plan": "enterprise-plus"}))
+    staged.add(Change.identify(STORY_USER, "$add", {"sessions": 2}))
+    staged.add(Change.mp_merge(STORY_MP_PHONE_ANON, STORY_USER))
+    await pilot.press("f2")
+    await _settle(pilot, app)
+    await pilot.press("P")
+    return True
+
+
 async def confirm(pilot: Any, app: IdConsoleApp) -> bool:
     await plan(pilot, app)
     await _settle(pilot, app)
@@ -266,6 +291,8 @@ SHOTS: list[tuple[str, Callable[[], IdConsoleApp], Steps]] = [
     ("15-timeline.svg", demo_app, timeline),
     ("17-compare.svg", demo_app, compare),
     ("18-report.svg", demo_app, report),
+    ("19-tree-preview.svg", demo_app, tree_preview),
+    ("20-plan-current-values.svg", demo_app, plan_current_values),
     ("04-staged.svg", demo_app, staged_changes),
     ("05-plan.svg", demo_app, plan),
     ("06-confirm.svg", demo_app, confirm),
