@@ -13,10 +13,13 @@ secret can leak into a test or a snapshot.
                        from the TUI: `make_app(transport=sandbox_transport())`)
 - `add_profile(...)`   save a profile and its secrets as the Connections screen would
 - `TUI_SIZE`           (120, 40), the size every TUI test and snapshot uses
+- `screen_text(app)`   the screen as the user sees it (the screenshot's text, unescaped)
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,3 +202,9 @@ def no_keyring(tui_env: MemoryKeyring) -> None:
 def demo_workspace(tui_env: MemoryKeyring, tmp_path: Path) -> Workspace:
     """The embedded sandbox with demo data; staged changes and journal in the test's tmp dir."""
     return Workspace.demo(state_dir=tmp_path / "demo-state")
+
+
+def screen_text(app: Any) -> str:
+    """The screen as the user sees it: the SVG screenshot's text, unescaped, spaces restored."""
+    chunks = re.findall(r"<text[^>]*>(.*?)</text>", app.export_screenshot(), flags=re.S)
+    return html.unescape("".join(chunks)).replace("\xa0", " ")

@@ -474,13 +474,7 @@ async def test_apply_hitting_401_says_so_and_keeps_the_staged_changes(demo_works
         assert response.status_code < 300, response.text
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        app.push_screen(PlanScreen())
-        plan_screen = await wait_plan(pilot, app)
-        for ack in plan_screen.query(".plan-ack"):
-            ack.value = True
-        await pilot.pause()
-        await pilot.press("s")
-        await settle(pilot, app)
+        await open_confirm(pilot, app)
         await pilot.press("tab", "enter")
         await settle(pilot, app)
         # the router's modal: credentials rejected
@@ -527,6 +521,19 @@ async def test_cancel_before_the_next_batch_sends_nothing_more(demo_workspace: A
 async def wait_plan_pushed(pilot: Any, app: Any) -> PlanScreen:
     app.push_screen(PlanScreen())
     return await wait_plan(pilot, app)
+
+
+async def open_confirm(pilot: Any, app: Any) -> ConfirmSubmitScreen:
+    """Plan the staged set, acknowledge every warning, press s: the confirm dialog."""
+    plan_screen = await wait_plan_pushed(pilot, app)
+    for ack in plan_screen.query(".plan-ack"):
+        ack.value = True
+    await pilot.pause()
+    await pilot.press("s")
+    await settle(pilot, app)
+    confirm = app.screen
+    assert isinstance(confirm, ConfirmSubmitScreen), type(confirm).__name__
+    return confirm
 
 
 async def test_a_held_change_is_resolved_from_the_editor(demo_workspace: Any) -> None:

@@ -92,15 +92,20 @@ async def test_compare_from_the_stage_dialog(demo_workspace):
         assert view.comparison is not None
 
 
+async def compare_from_the_plan(pilot, app) -> None:
+    """Open the plan of the staged set and press C in it."""
+    await settle(pilot, app)
+    app.open_plan()
+    await settle(pilot, app)
+    await pilot.press("C")
+    await settle(pilot, app)
+
+
 async def test_compare_from_the_plan(demo_workspace):
     demo_workspace.staged.extend([Change.unmap(demo.STORY_USER), Change.map(demo.STORY_PHONE_USER, demo.STORY_USER)])
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        await settle(pilot, app)
-        app.open_plan()
-        await settle(pilot, app)
-        await pilot.press("C")
-        await settle(pilot, app)
+        await compare_from_the_plan(pilot, app)
         view = app.screen
         assert isinstance(view, CompareScreen)
         assert (view.left_id, view.right_id) == (demo.STORY_PHONE_USER, demo.STORY_USER)
@@ -115,11 +120,7 @@ async def test_compare_from_a_plan_with_several_maps_asks_which(demo_workspace):
                                   Change.mp_merge(demo.STORY_MP_PHONE_ANON, demo.STORY_USER)])
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        await settle(pilot, app)
-        app.open_plan()
-        await settle(pilot, app)
-        await pilot.press("C")
-        await settle(pilot, app)
+        await compare_from_the_plan(pilot, app)
         picker = app.screen
         assert isinstance(picker, ComparePickScreen)
         options = picker.query_one(OptionList)

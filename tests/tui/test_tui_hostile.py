@@ -6,13 +6,10 @@ What is checked is what a user would see: the exported screenshot text of the sc
 
 from __future__ import annotations
 
-import html
-import re
-
 import httpx
 import pytest
 from textual.widgets import Input
-from tui_support import TUI_SIZE, make_app, settle
+from tui_support import TUI_SIZE, make_app, screen_text, settle
 
 from idconsole.identity import graph as g
 from idconsole.tui.screens.lookup import LookupScreen
@@ -45,13 +42,6 @@ HOSTILE_PROPERTIES = {
     "long": LONG,
     "nested": {"a": ["[b]x[/b]", {"deep": "\x1b]52;c;AAAA\x07"}]},
 }
-
-
-def screen_text(app) -> str:
-    """The screen as the user sees it: the SVG screenshot's text, unescaped, spaces restored."""
-    svg = app.export_screenshot()
-    chunks = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
-    return html.unescape("".join(chunks)).replace("\xa0", " ")
 
 
 async def seed(ws: Workspace) -> None:

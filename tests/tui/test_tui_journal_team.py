@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from journal_support import write_entry
-from test_tui_changes import mapped_to, table_text, text_of, wait_plan
+from test_tui_changes import mapped_to, open_confirm, table_text, text_of
 from textual.widgets import Button, DataTable, Input
 from tui_support import TUI_SIZE, make_app, settle
 
@@ -19,9 +19,7 @@ from idconsole.changes.model import Change
 from idconsole.config import paths
 from idconsole.sandbox.demo import STORY_PHONE_USER, STORY_USER
 from idconsole.tui.screens.apply_progress import ApplyProgressScreen
-from idconsole.tui.screens.confirm import ConfirmSubmitScreen
 from idconsole.tui.screens.journal import JournalScreen
-from idconsole.tui.screens.plan import PlanScreen
 from idconsole.tui.widgets.journal_changes import JournalChanges
 
 NOTE = "[bold]hank[/] phone $(rm -rf ~)"
@@ -56,15 +54,8 @@ async def test_a_ticket_typed_as_soon_as_the_confirm_opens_is_kept(demo_workspac
     ws.staged.add(Change.map("fresh-user-0002@example.com", "brand-new-global@example.com"))
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        app.push_screen(PlanScreen())
-        plan_screen = await wait_plan(pilot, app)
-        for ack in plan_screen.query(".plan-ack"):
-            ack.value = True
-        await pilot.pause()
-        await pilot.press("s")
-        await settle(pilot, app)
-        confirm = app.screen
-        assert isinstance(confirm, ConfirmSubmitScreen) and app.focused.id == "confirm-cancel"
+        confirm = await open_confirm(pilot, app)
+        assert app.focused.id == "confirm-cancel"
         await pilot.press(*"SUP-42", "enter", *"wrong way round", "enter")
         await pilot.pause()
         assert app.screen is confirm and ws.journal.entries() == []  # Enter in the boxes never sends
@@ -82,15 +73,7 @@ async def test_the_confirm_dialog_records_ticket_and_note_with_the_operator(demo
     ws.staged.add(Change.map("fresh-user-0001@example.com", "brand-new-global@example.com"))
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        app.push_screen(PlanScreen())
-        plan_screen = await wait_plan(pilot, app)
-        for ack in plan_screen.query(".plan-ack"):
-            ack.value = True
-        await pilot.pause()
-        await pilot.press("s")
-        await settle(pilot, app)
-        confirm = app.screen
-        assert isinstance(confirm, ConfirmSubmitScreen)
+        confirm = await open_confirm(pilot, app)
         assert app.focused is not None and app.focused.id == "confirm-cancel"  # still the default
         assert "Recorded in the journal as Ana (support)" in text_of(confirm.query_one("#confirm-recorded"))
         ticket = confirm.query_one("#confirm-ticket", Input)

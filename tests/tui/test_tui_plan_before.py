@@ -4,27 +4,20 @@ it, and `not read: why` where it could not be read."""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import httpx
 import pytest
-from tui_support import TUI_SIZE, make_app, settle
+from test_tui_changes import wait_plan_pushed
+from tui_support import TUI_SIZE, make_app, screen_text
 
 from idconsole.changes import Change
 from idconsole.sandbox.demo import STORY_MP_WEB_ANON, STORY_USER
-from idconsole.tui.screens.plan import PlanScreen
 
 pytestmark = pytest.mark.usefixtures("tui_env")
 
 VICTIM = "plan-before-hostile@example.com"
 HOSTILE_VALUE = "[@click=app.quit]click me[/] \x1b[2J"
-
-
-def screen_text(app: Any) -> str:
-    chunks = re.findall(r"<text[^>]*>(.*?)</text>", app.export_screenshot(), flags=re.S)
-    return html.unescape("".join(chunks)).replace("\xa0", " ")
 
 
 async def seed(ws: Any) -> None:
@@ -42,10 +35,7 @@ async def test_the_plan_screen_shows_current_values_and_clusters_literally(demo_
                       Change.mp_merge(STORY_MP_WEB_ANON, STORY_USER)])
     app = make_app(ws)
     async with app.run_test(size=(160, 40)) as pilot:
-        await settle(pilot, app)
-        app.push_screen(PlanScreen())
-        await settle(pilot, app)
-        assert isinstance(app.screen, PlanScreen) and app.screen.plan is not None
+        await wait_plan_pushed(pilot, app)
         text = screen_text(app)
         assert '"[@click=app.quit]click me[/] \\u001b[2J"' in text and "\x1b" not in text
         assert '"free"' in text and '"pro"' in text
@@ -61,9 +51,7 @@ async def test_the_plan_screen_says_why_a_value_was_not_read(demo_workspace: Any
     ws.staged.add(Change.identify(STORY_USER, "$set", {"plan": "pro"}))
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        await settle(pilot, app)
-        app.push_screen(PlanScreen())
-        await settle(pilot, app)
+        await wait_plan_pushed(pilot, app)
         text = screen_text(app)
         assert "not read: the user profile" in text  # the column has room for the start of it...
         # ...and the full reason is said once below the effects
@@ -75,9 +63,7 @@ async def test_the_plan_screen_says_which_ids_amplitude_knows(demo_workspace: An
     ws.staged.add(Change.map("63629@hmail.com", "hank@globex.nte"))  # a typo in the global id
     app = make_app(ws)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        await settle(pilot, app)
-        app.push_screen(PlanScreen())
-        await settle(pilot, app)
+        await wait_plan_pushed(pilot, app)
         text = screen_text(app)
         assert "Known to Amplitude: 63629@hmail.com" in text
         assert "Unknown to Amplitude (a typo?): hank@globex.nte" in text

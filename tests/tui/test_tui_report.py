@@ -7,6 +7,7 @@ from __future__ import annotations
 import stat
 
 import pytest
+from test_tui_export import open_dialog
 from textual.widgets import Input
 from tui_support import SANDBOX_SECRETS, TUI_SIZE, make_app, settle
 
@@ -75,14 +76,8 @@ async def test_export_where_it_cannot_be_written_says_so(demo_workspace, tmp_pat
     blocker.write_text("x", encoding="utf-8")
     app = make_app(demo_workspace)
     async with app.run_test(size=TUI_SIZE) as pilot:
-        await settle(pilot, app)
         screen = ReportScreen(demo.STORY_USER, directory=blocker)
-        app.push_screen(screen)
-        await settle(pilot, app)
-        await pilot.press("e")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, ExportDialog)
+        dialog = await open_dialog(pilot, app, screen)
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is dialog and "Nothing was written" in dialog.error
