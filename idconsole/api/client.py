@@ -85,6 +85,10 @@ class ApiClient:
         """The shared budget of one family (KeyError if this profile has no such vendor)."""
         return self._budgets[family]
 
+    def find_budget(self, family: str) -> RollingBudget | None:
+        """The shared budget of one family, or None when this profile has no such vendor."""
+        return self._budgets.get(family)
+
     def gate(self, family: str) -> InFlightGate:
         """The in-flight cap of one family ("amplitude_rest", "mixpanel_query"); KeyError without the vendor."""
         return self._gates[family]

@@ -138,10 +138,10 @@ class _Checker:
         client = workspace.client
         self.amp = client.amplitude
         self.answers = _ANSWERS.setdefault(client, {})
-        self.profile_budget = _budget(client, "profile") if client.hosts.profile is not None else None
+        self.profile_budget = client.find_budget("profile") if client.hosts.profile is not None else None
         if workspace.connection.region == "eu":
             self.profile_budget = None
-        self.search_budget = _budget(client, "usersearch")
+        self.search_budget = client.find_budget("usersearch")
         self.searches_left = MAX_SEARCHES_PER_PLAN
         #: searches go one at a time, in the plan's order (targets first): the scarce budget goes to
         #: the ids that matter most, and the Dashboard API's 5-concurrent cap is left to the person
@@ -289,12 +289,6 @@ def _unknown_warning(target: str, changes: list[Change], positions: Mapping[str,
         message += ": check the spelling (the map would make it a new user with no events)"
     return IdWarning(UNKNOWN_ID, message, target, tuple(c.id for c in changes), suggestion)
 
-
-def _budget(client: Any, family: str) -> Any:
-    try:
-        return client.budget(family)
-    except KeyError:
-        return None
 
 
 def _short(exc: IdConsoleError) -> str:

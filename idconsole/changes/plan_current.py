@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from idconsole.api.errors import IdConsoleError, NotFound
 from idconsole.changes import model
+from idconsole.changes.known_ids import PROFILE_RESERVE_SHARE
 from idconsole.changes.model import Change
 from idconsole.changes.plan_types import Current
 from idconsole.changes.prestate import read_properties
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from idconsole.workspace import Workspace
 
 MAX_PROFILE_READS = 20
-PROFILE_RESERVE_SHARE = 0.25
 MAX_MIXPANEL_READS = 6
 QUERY_RESERVE_SHARE = 0.5
 READ_TIMEOUT_S = 15.0
@@ -83,7 +83,7 @@ def _profile_room(ws: Workspace) -> str | None:
         return "no Amplitude credentials"
     if ws.connection.region == "eu" or ws.client.hosts.profile is None:
         return "the User Profile API is not offered in EU"
-    budget = _budget(ws, "profile")
+    budget = ws.client.find_budget("profile")
     if budget is not None and budget.remaining() < max(1, int(budget.limit * PROFILE_RESERVE_SHARE)):
         return f"the user profile budget is low ({budget.remaining()} of {budget.limit} left)"
     return None
@@ -172,7 +172,7 @@ async def _read_clusters(ws: Workspace, changes: list[Change]) -> dict[str, str 
 def _query_room(ws: Workspace) -> str | None:
     if ws.connection.mixpanel is None:
         return "no Mixpanel credentials"
-    budget = _budget(ws, "mpquery")
+    budget = ws.client.find_budget("mpquery")
     if budget is not None and budget.remaining() < max(1, int(budget.limit * QUERY_RESERVE_SHARE)):
         return f"saving the Query API budget ({budget.remaining()} of {budget.limit} left this hour)"
     return None
@@ -210,9 +210,3 @@ def _short(exc: Exception) -> str:
     text = exc.message if isinstance(exc, IdConsoleError) else str(exc)
     return text.strip().rstrip(".") or type(exc).__name__
 
-
-def _budget(ws: Workspace, family: str) -> Any:
-    try:
-        return ws.client.budget(family)
-    except KeyError:
-        return None

@@ -107,10 +107,7 @@ class _Facts:
         self.upcoming: list[str] = []
         self.mapped_into: dict[str, str | None] = {}
         self.amplitude_ids: dict[str, int | None] = {}
-        try:
-            self.budget: Any = client.budget("usersearch")
-        except KeyError:
-            self.budget = None
+        self.budget: Any = client.find_budget("usersearch")
 
     def room(self, cost: int) -> bool:
         if self.budget is None:

@@ -131,15 +131,8 @@ class Cost:
                 "searches": self.searches, "remaining": self.remaining, "limit": self.limit}
 
 
-def _budget(client: Any) -> Any:
-    try:
-        return client.budget(BUDGET_FAMILY)
-    except KeyError:
-        return None
-
-
 def estimate(client: Any, targets: Sequence[ActivityTarget], *, max_events: int = DEFAULT_MAX_EVENTS) -> Cost:
-    budget = _budget(client)
+    budget = client.find_budget(BUDGET_FAMILY)
     searches = sum(1 for t in targets if t.amplitude_id is None and t.user_id is not None)
     return Cost(len(targets), pages_per_id(max_events), searches,
                 budget.remaining() if budget is not None else None,
@@ -210,7 +203,7 @@ async def fetch_activity(
     targets' order. AuthError and NoSuchEndpoint end the whole fetch (nothing else would work); any other
     failure is that target's `failed` note."""
     stop = should_stop or (lambda: False)
-    budget = _budget(client)
+    budget = client.find_budget(BUDGET_FAMILY)
     sightings = sightings_for(client)
     gate = asyncio.Semaphore(CONCURRENCY)
     lock = asyncio.Lock()   # claims budget room in target order (within_budget)
